@@ -1,0 +1,58 @@
+"""cqrs_lab: a small, runnable CQRS and event-sourcing library for learning.
+
+The core here knows nothing about orders: messages, the two buses, the aggregate base,
+the event store, projections and the projector, clocks and ids. The seed's example
+domain lives in :mod:`cqrs_lab.orders`; charts and widgets in :mod:`cqrs_lab.presentation`.
+"""
+
+from cqrs_lab.aggregate import Aggregate
+from cqrs_lab.clock import Clock, SimulatedClock, SystemClock
+from cqrs_lab.command_bus import CommandBus, CommandHandler
+from cqrs_lab.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
+from cqrs_lab.ids import RandomIds, SeededIds
+from cqrs_lab.lag_monitor import LagAlert, LagMonitor
+from cqrs_lab.messages import Command, DomainEvent, Query
+from cqrs_lab.projection import Projection, ProjectionError, RowProjection, Table
+from cqrs_lab.projector import BatchCommitted, Lag, Projector
+from cqrs_lab.publisher import EventPublisher
+from cqrs_lab.query_bus import QueryBus, WriteModelAccessError
+from cqrs_lab.read_db import ReadOnlyConnection, ReadOnlyError
+from cqrs_lab.registry import NoHandlerFoundError
+from cqrs_lab.repository import AggregateNotFoundError, EventSourcedRepository
+from cqrs_lab.timeline import Timeline, TimelineEntry
+
+__all__ = [
+    "Aggregate",
+    "AggregateNotFoundError",
+    "BatchCommitted",
+    "Clock",
+    "Command",
+    "CommandBus",
+    "CommandHandler",
+    "ConcurrencyError",
+    "DomainEvent",
+    "EventPublisher",
+    "EventSourcedRepository",
+    "InMemoryEventStore",
+    "Lag",
+    "LagAlert",
+    "LagMonitor",
+    "NoHandlerFoundError",
+    "Projection",
+    "ProjectionError",
+    "Projector",
+    "Query",
+    "QueryBus",
+    "RandomIds",
+    "ReadOnlyConnection",
+    "ReadOnlyError",
+    "RecordedEvent",
+    "RowProjection",
+    "SeededIds",
+    "SimulatedClock",
+    "SystemClock",
+    "Table",
+    "Timeline",
+    "TimelineEntry",
+    "WriteModelAccessError",
+]

@@ -1,0 +1,37 @@
+"""The clock and id source that message defaults use.
+
+A command's ``command_id`` and ``timestamp``, and an event's ``occurred_at``, are filled in
+when the message is created, before it meets any bus. To keep notebooks reproducible those
+defaults must come from the lab's simulated clock and seeded ids, so ``build_lab`` installs
+them here. Until a lab is built, messages use wall time and random ids, as the seed does.
+
+A plain module-level slot (not a ``ContextVar``) on purpose: Jupyter runs each cell in a
+fresh context, so a context variable set in one cell would be gone in the next.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from cqrs_lab.clock import Clock, SystemClock
+from cqrs_lab.ids import IdSource, RandomIds
+
+_clock: Clock = SystemClock()
+_ids: IdSource = RandomIds()
+
+
+def install(clock: Clock, ids: IdSource) -> None:
+    """Make ``clock`` and ``ids`` the source of every message default from now on."""
+    global _clock, _ids
+    _clock, _ids = clock, ids
+
+
+def now() -> datetime:
+    """The current time on the installed clock."""
+    return _clock.now()
+
+
+def new_id() -> uuid.UUID:
+    """A fresh id from the installed id source."""
+    return _ids.new_id()

@@ -1,0 +1,145 @@
+"""The event store: the write side's only source of truth, an append-only log.
+
+Every event gets a global, gap-free ``position`` (1, 2, 3, ...) across all streams, which is
+what projectors use as their checkpoint, and a per-stream ``version`` that optimistic
+concurrency checks against.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from cqrs_lab.clock import Clock, SystemClock
+from cqrs_lab.messages import DomainEvent
+
+
+class ConcurrencyError(Exception):
+    """A stream moved on since the writer read it (optimistic concurrency).
+
+    Attributes:
+        stream_id: the stream written to.
+        expected_version: the version the writer believed the stream had.
+        actual_version: the version it really had.
+    """
+
+    def __init__(self, stream_id: UUID, expected_version: int, actual_version: int) -> None:
+        self.stream_id = stream_id
+        self.expected_version = expected_version
+        self.actual_version = actual_version
+        super().__init__(
+            f"stream {stream_id}: expected version {expected_version}, "
+            f"but it is at version {actual_version}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedEvent:
+    """An event as the store keeps it: the domain event plus where and when it landed."""
+
+    position: int
+    """Global position in the store: gap-free, starting at 1."""
+    stream_id: UUID
+    """The aggregate stream the event belongs to."""
+    recorded_at: datetime
+    """When the store accepted it (on the store's clock)."""
+    event: DomainEvent
+    """The domain event itself."""
+
+    @property
+    def version(self) -> int:
+        """The event's version within its stream."""
+        return self.event.version
+
+    @property
+    def type(self) -> str:
+        """The event's type name, e.g. ``"OrderCreated"``."""
+        return type(self.event).__name__
+
+
+StoreSubscriber = Callable[[list[RecordedEvent]], None]
+
+
+class InMemoryEventStore:
+    """An append-only event log held in a Python list.
+
+    Raises:
+        ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
+        ValueError: from :meth:`append` when events do not continue the stream.
+    """
+
+    def __init__(self, clock: Clock | None = None) -> None:
+        self.clock = clock or SystemClock()
+        self._log: list[RecordedEvent] = []
+        self._streams: dict[UUID, list[RecordedEvent]] = {}
+        self._subscribers: list[StoreSubscriber] = []
+
+    @property
+    def head(self) -> int:
+        """Position of the newest event (0 when empty)."""
+        return len(self._log)
+
+    def __len__(self) -> int:
+        return len(self._log)
+
+    def stream_version(self, stream_id: UUID) -> int:
+        """Current version of a stream (0 if it does not exist)."""
+        stream = self._streams.get(stream_id)
+        return stream[-1].version if stream else 0
+
+    def append(
+        self, stream_id: UUID, events: Sequence[DomainEvent], *, expected_version: int
+    ) -> list[RecordedEvent]:
+        """Append ``events`` to a stream, all or nothing, and tell subscribers.
+
+        ``expected_version`` is the stream version the writer loaded (0 for a new stream).
+        """
+        actual = self.stream_version(stream_id)
+        if actual != expected_version:
+            raise ConcurrencyError(stream_id, expected_version, actual)
+        # Check the whole batch before storing any of it, so a bad event leaves no trace.
+        for offset, event in enumerate(events, start=1):
+            if event.version != expected_version + offset:
+                raise ValueError(
+                    f"{type(event).__name__} has version {event.version}; stream {stream_id} "
+                    f"expects {expected_version + offset}"
+                )
+            if event.aggregate_id != stream_id:
+                raise ValueError(
+                    f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
+                )
+        now = self.clock.now()
+        recorded = [
+            RecordedEvent(self.head + i, stream_id, now, event)
+            for i, event in enumerate(events, start=1)
+        ]
+        self._log.extend(recorded)
+        self._streams.setdefault(stream_id, []).extend(recorded)
+        for subscriber in list(self._subscribers):
+            subscriber(recorded)
+        return recorded
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        """Events with position > ``after``, oldest first, at most ``limit`` of them."""
+        if after < 0:
+            raise ValueError(f"after must be >= 0, got {after}")
+        end = None if limit is None else after + limit
+        return self._log[after:end]
+
+    def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
+        """One stream's events with version > ``after_version``, in order ([] if unknown)."""
+        return self._streams.get(stream_id, [])[after_version:]
+
+    def stream_ids(self) -> list[UUID]:
+        """Every stream id, in order of first append."""
+        return list(self._streams)
+
+    def subscribe(self, subscriber: StoreSubscriber) -> Callable[[], None]:
+        """Call ``subscriber(recorded_events)`` after every append; returns an unsubscribe."""
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def __iter__(self) -> Iterable[RecordedEvent]:
+        return iter(list(self._log))

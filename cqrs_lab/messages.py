@@ -1,0 +1,59 @@
+"""Message types: commands ask, events tell, queries read.
+
+All three are immutable pydantic models: a message is a fact about one moment, and
+letting code change it after it was sent would make the event stream lie.
+"""
+
+from __future__ import annotations
+
+from abc import abstractmethod
+from datetime import datetime
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cqrs_lab import defaults
+
+
+class Message(BaseModel):
+    """Base of every message: frozen, and unknown fields are an error, not ignored."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Command(Message):
+    """An intention to change the system, named in the imperative (``CancelOrder``).
+
+    The metadata mirrors the seed: who asked, when, and a unique id that lets the bus
+    recognise a resent command.
+    """
+
+    command_id: UUID = Field(default_factory=defaults.new_id)
+    """Unique per command; resending the same id is the same request."""
+    timestamp: datetime = Field(default_factory=defaults.now)
+    """When the command was issued (on the lab's clock)."""
+    user_id: UUID | None = None
+    """Who issued it, if known."""
+
+
+class Query(Message):
+    """A question to the read side, named ``Get...``; it never changes anything."""
+
+
+class DomainEvent(Message):
+    """Something that happened, named in the past tense (``OrderCancelled``).
+
+    Every event knows which aggregate it belongs to and its place in that aggregate's
+    stream. Aggregates create events without a version; ``Aggregate._raise_event``
+    stamps the next one, so a hand-built event cannot claim a slot by accident.
+    """
+
+    version: int = Field(default=0, ge=0)
+    """Position in the aggregate's own stream: 1 for its first event, 2 for the next..."""
+    occurred_at: datetime = Field(default_factory=defaults.now)
+    """When it happened (on the lab's clock)."""
+
+    @property
+    @abstractmethod
+    def aggregate_id(self) -> UUID:
+        """Id of the aggregate whose stream holds this event."""

@@ -1,0 +1,97 @@
+"""The seed's order domain, built on the cqrs_lab core.
+
+Write side: ``Order`` (the aggregate), commands and their handlers, events.
+Read side: queries, ``OrderView``, the ``order_summary`` and ``customer_stats`` projections.
+``build_lab`` wires all of it together.
+"""
+
+from cqrs_lab.orders.catalogue import (
+    ADA,
+    ALAN,
+    DEMO_ADDRESS,
+    DEMO_CUSTOMERS,
+    DEMO_PRICES,
+    DEMO_STOCK,
+    GRACE,
+)
+from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
+from cqrs_lab.orders.errors import (
+    InsufficientInventoryError,
+    InvalidOperationError,
+    OrderNotFoundError,
+    OrderRejected,
+    UnknownCustomerError,
+    UnknownProductError,
+)
+from cqrs_lab.orders.events import (
+    OrderCancelled,
+    OrderCreated,
+    OrderEvent,
+    OrderItemAdded,
+    OrderShipped,
+    created_order_id,
+)
+from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
+from cqrs_lab.orders.lab import Catalogue, Lab, build_lab
+from cqrs_lab.orders.order import Order
+from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.queries import (
+    CustomerStatsView,
+    GetCustomerStats,
+    GetCustomerStatsHandler,
+    GetOrderById,
+    GetOrderByIdHandler,
+    GetOrdersByCustomer,
+    GetOrdersByCustomerHandler,
+    OrderView,
+)
+from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
+from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
+
+__all__ = [
+    "ADA",
+    "ALAN",
+    "Address",
+    "CancelOrder",
+    "CancelOrderHandler",
+    "Catalogue",
+    "CreateOrder",
+    "CreateOrderHandler",
+    "Customer",
+    "CustomerService",
+    "CustomerStatsProjection",
+    "CustomerStatsView",
+    "DEMO_ADDRESS",
+    "DEMO_CUSTOMERS",
+    "DEMO_PRICES",
+    "DEMO_STOCK",
+    "GRACE",
+    "GetCustomerStats",
+    "GetCustomerStatsHandler",
+    "GetOrderById",
+    "GetOrderByIdHandler",
+    "GetOrdersByCustomer",
+    "GetOrdersByCustomerHandler",
+    "InsufficientInventoryError",
+    "InvalidOperationError",
+    "InventoryService",
+    "Lab",
+    "Order",
+    "OrderCancelled",
+    "OrderCreated",
+    "OrderEvent",
+    "OrderItem",
+    "OrderItemAdded",
+    "OrderNotFoundError",
+    "OrderProjection",
+    "OrderRejected",
+    "OrderShipped",
+    "OrderStatus",
+    "OrderView",
+    "ShipOrder",
+    "ShipOrderHandler",
+    "UnknownCustomerError",
+    "UnknownProductError",
+    "build_lab",
+    "created_order_id",
+]

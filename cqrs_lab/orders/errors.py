@@ -1,0 +1,50 @@
+"""Why the order domain rejects a command. Each error names the entity at fault."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from cqrs_lab.repository import AggregateNotFoundError
+
+
+class OrderRejected(Exception):
+    """Base of every business-rule rejection in the order domain."""
+
+
+class InvalidOperationError(OrderRejected):
+    """The order's current state forbids the operation (e.g. cancel a shipped order)."""
+
+
+class InsufficientInventoryError(OrderRejected):
+    """Not enough stock of a product. Attributes: product_id, requested, available."""
+
+    def __init__(self, product_id: str, requested: int | None = None, available: int | None = None) -> None:
+        self.product_id = product_id
+        self.requested = requested
+        self.available = available
+        detail = "" if requested is None else f": requested {requested}, available {available}"
+        super().__init__(f"insufficient inventory for product {product_id}{detail}")
+
+
+class UnknownProductError(OrderRejected, LookupError):
+    """The product is not in the catalogue. Attribute: product_id."""
+
+    def __init__(self, product_id: str) -> None:
+        self.product_id = product_id
+        super().__init__(f"unknown product {product_id!r}")
+
+
+class UnknownCustomerError(OrderRejected, LookupError):
+    """The customer does not exist. Attribute: customer_id."""
+
+    def __init__(self, customer_id: UUID) -> None:
+        self.customer_id = customer_id
+        super().__init__(f"unknown customer {customer_id}")
+
+
+class OrderNotFoundError(AggregateNotFoundError, OrderRejected):
+    """No order has this id. Attribute: aggregate_id (also ``order_id``)."""
+
+    @property
+    def order_id(self) -> UUID:
+        return self.aggregate_id

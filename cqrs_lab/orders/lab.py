@@ -1,0 +1,221 @@
+"""``build_lab``: the composition root that wires the seed's order system together.
+
+Everything is built inside the function (never at import time), so each call gives an
+independent lab, and tests can pass their own clock, catalogue or settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+from uuid import UUID
+
+import duckdb
+import pandas as pd
+
+from cqrs_lab import defaults
+from cqrs_lab.clock import Clock, SimulatedClock
+from cqrs_lab.command_bus import CommandBus
+from cqrs_lab.event_store import InMemoryEventStore
+from cqrs_lab.frames import events_frame
+from cqrs_lab.ids import IdSource, SeededIds
+from cqrs_lab.lag_monitor import LagMonitor
+from cqrs_lab.messages import Command, DomainEvent, Query
+from cqrs_lab.projection import Projection
+from cqrs_lab.projector import Lag, Projector
+from cqrs_lab.publisher import EventPublisher
+from cqrs_lab.query_bus import QueryBus
+from cqrs_lab.read_db import ReadOnlyConnection
+from cqrs_lab.repository import EventSourcedRepository
+from cqrs_lab.timeline import Timeline
+from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
+from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
+from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
+from cqrs_lab.orders.order import Order
+from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.queries import (
+    GetCustomerStats,
+    GetCustomerStatsHandler,
+    GetOrderById,
+    GetOrderByIdHandler,
+    GetOrdersByCustomer,
+    GetOrdersByCustomerHandler,
+)
+from cqrs_lab.orders.services import CustomerService, InventoryService
+
+Consistency = Literal["async", "inline"]
+READ_MODELS = ("order_summary", "customer_stats")
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """What the lab sells and to whom: customers, stock and list prices."""
+
+    customers: dict[UUID, str]
+    stock: dict[str, int]
+    prices: dict[str, float]
+
+
+@dataclass(eq=False)
+class Lab:
+    """A running CQRS system: both buses, the event store, the projector and DuckDB.
+
+    Use ``await lab.command_bus.dispatch(...)`` as the seed does, or the synchronous
+    shortcuts :meth:`dispatch` and :meth:`query` from code without an event loop.
+    """
+
+    clock: Clock
+    ids: IdSource
+    event_store: InMemoryEventStore
+    command_bus: CommandBus
+    query_bus: QueryBus
+    projector: Projector
+    read_db: ReadOnlyConnection
+    """Read-only DuckDB access to every read model (writes are refused)."""
+    customers: CustomerService
+    inventory: InventoryService
+    catalogue: Catalogue
+    orders: EventSourcedRepository[Order]
+    """The write side's repository (for teaching; queries must not use it)."""
+    timeline: Timeline
+    lag_monitor: LagMonitor
+    consistency: Consistency = "async"
+    """``"async"``: the projector runs when told. ``"inline"``: after every command."""
+    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- shortcuts --------------------------------------------------------------------
+
+    def dispatch(self, command: Command) -> list[DomainEvent]:
+        """Dispatch a command without an event loop (same pipeline as the async bus)."""
+        return self.command_bus.dispatch_sync(command)
+
+    def query(self, query: Query) -> Any:
+        """Dispatch a query without an event loop."""
+        return self.query_bus.dispatch_sync(query)
+
+    def catch_up(self) -> int:
+        """Run the projector until every read model has every event; returns events applied."""
+        return self.projector.catch_up()
+
+    def lag(self) -> Lag:
+        """How far the read side is behind right now."""
+        return self.projector.lag()
+
+    def add_read_model(self, projection: Projection) -> None:
+        """Start a new projection on the running lab (it starts from position 0)."""
+        self.projector.add(projection)
+
+    # -- views ------------------------------------------------------------------------
+
+    def events(self, *, after: int = 0) -> pd.DataFrame:
+        """The event stream as a DataFrame (position, stream_id, version, type, recorded_at, data)."""
+        return events_frame(self.event_store.read_all(after=after))
+
+    def read_model(self, name: str) -> pd.DataFrame:
+        """A read-model table as a DataFrame, e.g. ``"order_summary"``."""
+        return self.read_db.table(name)
+
+    # -- wiring callbacks -------------------------------------------------------------
+
+    def _after_publish(self, event: DomainEvent) -> None:
+        if self.consistency == "inline":
+            self.projector.catch_up()
+
+
+def build_lab(
+    *,
+    seed: int = 42,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+    customers: Mapping[UUID, str] | None = None,
+    stock: Mapping[str, int] | None = None,
+    prices: Mapping[str, float] | None = None,
+    consistency: Consistency = "async",
+    read_models: Iterable[str] = READ_MODELS,
+    batch_size: int = 1000,
+    database: str = ":memory:",
+    max_events_behind: int | None = 10,
+    record_history: bool = True,
+) -> Lab:
+    """Build a lab: the seed's order system on a simulated clock with seeded ids.
+
+    Args:
+        seed: seeds the id source, so ids repeat from run to run.
+        clock: defaults to a fresh :class:`SimulatedClock`.
+        customers, stock, prices: replace the demo catalogue.
+        consistency: ``"async"`` (default) or ``"inline"`` (read-your-writes).
+        read_models: which of ``order_summary`` and ``customer_stats`` to run.
+        batch_size: events per projector transaction.
+        database: DuckDB database (in memory by default).
+        max_events_behind: the lag monitor's alert threshold.
+        record_history: keep the timeline and lag samples (turn off for big benchmarks).
+
+    The lab's clock and ids become the defaults for new commands and events.
+    """
+    if consistency not in ("async", "inline"):
+        raise ValueError(f"consistency must be 'async' or 'inline', got {consistency!r}")
+    clock = clock or SimulatedClock()
+    ids = ids or SeededIds(seed)
+    defaults.install(clock, ids)
+
+    customer_service = CustomerService(DEMO_CUSTOMERS if customers is None else customers)
+    inventory = InventoryService(DEMO_STOCK if stock is None else stock)
+    catalogue = Catalogue(
+        customer_service.all(),
+        inventory.all(),
+        dict(prices if prices is not None else {p: DEMO_PRICES.get(p, 0.0) for p in inventory.all()}),
+    )
+
+    event_store = InMemoryEventStore(clock)
+    orders = EventSourcedRepository(event_store, Order)
+    command_bus = CommandBus(EventPublisher())
+    command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
+    command_bus.register(CancelOrder, CancelOrderHandler(orders))
+    command_bus.register(ShipOrder, ShipOrderHandler(orders))
+
+    connection = duckdb.connect(database)
+    available = {
+        "order_summary": lambda: OrderProjection(customer_service),
+        "customer_stats": lambda: CustomerStatsProjection(customer_service),
+    }
+    unknown = set(read_models) - set(available)
+    if unknown:
+        raise ValueError(f"unknown read models {sorted(unknown)}; choose from {list(available)}")
+    projector = Projector(
+        event_store,
+        connection,
+        projections=[available[name]() for name in read_models],
+        clock=clock,
+        batch_size=batch_size,
+    )
+    read_db = ReadOnlyConnection(connection)
+    query_bus = QueryBus()
+    query_bus.register(GetOrderById, GetOrderByIdHandler(read_db))
+    query_bus.register(GetOrdersByCustomer, GetOrdersByCustomerHandler(read_db))
+    query_bus.register(GetCustomerStats, GetCustomerStatsHandler(read_db))
+
+    timeline = Timeline(clock)
+    lag_monitor = LagMonitor(projector, max_events_behind=max_events_behind)
+    lab = Lab(
+        clock=clock,
+        ids=ids,
+        event_store=event_store,
+        command_bus=command_bus,
+        query_bus=query_bus,
+        projector=projector,
+        read_db=read_db,
+        customers=customer_service,
+        inventory=inventory,
+        catalogue=catalogue,
+        orders=orders,
+        timeline=timeline,
+        lag_monitor=lag_monitor,
+        consistency=consistency,
+    )
+    command_bus.event_publisher.subscribe(lab._after_publish)
+    if record_history:
+        timeline.attach(command_bus, event_store, projector)
+        command_bus.observers.append(lambda *_: lag_monitor.sample())
+        projector.observers.append(lambda _: lag_monitor.sample())
+    return lab

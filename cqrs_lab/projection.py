@@ -1,0 +1,145 @@
+"""Projections: read models folded from events into DuckDB tables.
+
+A projection is a left fold, ``row = apply(row, event)``, but it is written to DuckDB a
+batch at a time: the projector hands over a batch of events, the projection loads the rows
+those events touch with one SELECT, folds the events into them in Python, and writes the
+result with one set-based upsert per table. Folding first also means a key never appears
+twice in one upsert, which DuckDB's ``ON CONFLICT`` would otherwise resolve silently.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import duckdb
+import pandas as pd
+
+from cqrs_lab.event_store import RecordedEvent
+from cqrs_lab.messages import DomainEvent
+
+Row = dict[str, Any]
+
+
+class ProjectionError(Exception):
+    """A projection could not apply an event (the projector rolls the batch back).
+
+    Attributes:
+        projection: name of the projection. position: the event's global position.
+        event_type: the event's type name.
+    """
+
+    def __init__(self, projection: str, recorded: RecordedEvent, reason: str) -> None:
+        self.projection = projection
+        self.position = recorded.position
+        self.event_type = recorded.type
+        super().__init__(f"{projection} cannot apply {recorded.type} at position {recorded.position}: {reason}")
+
+
+@dataclass(frozen=True)
+class Table:
+    """One read-model table: its name, key column and typed columns (key first)."""
+
+    name: str
+    key: str
+    columns: dict[str, str]
+
+    def create(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Create the table if it does not exist yet."""
+        cols = ", ".join(f"{c} {t}" for c, t in self.columns.items())
+        con.execute(f"CREATE TABLE IF NOT EXISTS {self.name} ({cols}, PRIMARY KEY ({self.key}))")
+
+    def fetch(self, con: duckdb.DuckDBPyConnection, keys: Iterable[Hashable]) -> dict[Any, Row]:
+        """The existing rows for ``keys``, as dicts by key, in one SELECT."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        frame = pd.DataFrame({"k": keys})
+        con.register("_wanted_keys", frame)
+        try:
+            cursor = con.execute(
+                f"SELECT t.* FROM {self.name} t JOIN _wanted_keys w ON t.{self.key} = w.k"
+            )
+            names = [d[0] for d in cursor.description]
+            return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
+        finally:
+            con.unregister("_wanted_keys")
+
+    def upsert(self, con: duckdb.DuckDBPyConnection, rows: Iterable[Row]) -> int:
+        """Insert or replace ``rows`` (unique by key) with one statement; returns the count."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        frame = pd.DataFrame({c: [row[c] for row in rows] for c in self.columns})
+        con.register("_upsert_rows", frame)
+        try:
+            con.execute(f"INSERT OR REPLACE INTO {self.name} BY NAME SELECT * FROM _upsert_rows")
+        finally:
+            con.unregister("_upsert_rows")
+        return len(rows)
+
+    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
+        """Delete every row (used by rebuild)."""
+        con.execute(f"DELETE FROM {self.name}")
+
+
+class Projection(ABC):
+    """A read model: which events it reads, which tables it owns, how it folds a batch."""
+
+    name: ClassVar[str]
+    """Unique name; also the key of the projection's checkpoint."""
+    tables: ClassVar[tuple[Table, ...]]
+    """The tables this projection owns and alone writes."""
+    handles: ClassVar[tuple[type[DomainEvent], ...]]
+    """Event types it reads; the projector skips the rest without calling it."""
+
+    def create_tables(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in self.tables:
+            table.create(con)
+
+    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
+        for table in self.tables:
+            table.clear(con)
+
+    @abstractmethod
+    def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        """Fold ``batch`` (only events of ``handles``, in position order) into the tables.
+
+        Runs inside the projector's transaction: raise to reject the whole batch.
+        """
+
+
+class RowProjection(Projection):
+    """A projection with one table and one row per key: implement ``key_of`` and ``apply``."""
+
+    @property
+    def table(self) -> Table:
+        return self.tables[0]
+
+    @abstractmethod
+    def key_of(self, event: DomainEvent) -> Hashable:
+        """Which row ``event`` changes."""
+
+    @abstractmethod
+    def apply(self, row: Row | None, event: DomainEvent) -> Row:
+        """Return the row after ``event`` (``row`` is None if it does not exist yet).
+
+        Raise ``LookupError`` or ``ValueError`` if the event cannot apply to this row.
+        """
+
+    def fold(self, rows: dict[Any, Row], batch: Iterable[RecordedEvent]) -> dict[Any, Row]:
+        """Apply every event in ``batch`` to ``rows`` in order; returns ``rows``."""
+        for recorded in batch:
+            key = self.key_of(recorded.event)
+            try:
+                rows[key] = self.apply(rows.get(key), recorded.event)
+            except (LookupError, ValueError) as error:
+                raise ProjectionError(self.name, recorded, str(error)) from error
+        return rows
+
+    def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        keys = {self.key_of(r.event) for r in batch}
+        rows = self.fold(self.table.fetch(con, keys), batch)
+        self.table.upsert(con, rows.values())

@@ -1,0 +1,36 @@
+"""The event publisher: how the command bus tells the rest of the system what happened.
+
+The seed's ``CommandBus`` calls ``self.event_publisher.publish(event)`` but never sets
+``event_publisher`` (its bug 4). Here every bus gets one, and subscribers (the inline
+projector, the lab's timeline, your own code) hear each event after it is stored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from cqrs_lab.messages import DomainEvent
+from cqrs_lab.registry import call_handler
+
+Subscriber = Callable[[DomainEvent], Any]
+
+
+class EventPublisher:
+    """In-memory publish/subscribe of domain events, in subscription order."""
+
+    def __init__(self) -> None:
+        self._subscribers: list[Subscriber] = []
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        """Call ``subscriber(event)`` (plain or async) for every published event.
+
+        Returns a function that unsubscribes it again.
+        """
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    async def publish(self, event: DomainEvent) -> None:
+        """Hand ``event`` to every subscriber; a subscriber's error propagates (never swallowed)."""
+        for subscriber in list(self._subscribers):
+            await call_handler(subscriber, event)

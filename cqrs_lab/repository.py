@@ -1,0 +1,58 @@
+"""The event-sourced repository: load an aggregate from its stream, save its new events.
+
+Async, as the seed's ``await self.order_repo.save(order)``. ``save`` returns the events it
+stored; the seed's handler instead returns ``order.pending_events`` *after* saving, which
+is empty by then when saving drains the queue.
+"""
+
+from __future__ import annotations
+
+from typing import Generic, TypeVar
+from uuid import UUID
+
+from cqrs_lab.aggregate import Aggregate
+from cqrs_lab.event_store import InMemoryEventStore
+from cqrs_lab.messages import DomainEvent
+
+A = TypeVar("A", bound=Aggregate)
+
+
+class AggregateNotFoundError(LookupError):
+    """No stream exists for the requested aggregate id.
+
+    Attributes:
+        aggregate_type: what was asked for. aggregate_id: the id that has no stream.
+    """
+
+    def __init__(self, aggregate_type: type, aggregate_id: UUID) -> None:
+        self.aggregate_type = aggregate_type
+        self.aggregate_id = aggregate_id
+        super().__init__(f"{aggregate_type.__name__} {aggregate_id} does not exist")
+
+
+class EventSourcedRepository(Generic[A]):
+    """Loads and saves one aggregate type through an event store."""
+
+    def __init__(self, event_store: InMemoryEventStore, aggregate_type: type[A]) -> None:
+        self.event_store = event_store
+        self.aggregate_type = aggregate_type
+
+    async def get(self, aggregate_id: UUID) -> A:
+        """Replay the aggregate's stream. Raises :class:`AggregateNotFoundError` if empty."""
+        history = self.event_store.read_stream(aggregate_id)
+        if not history:
+            raise AggregateNotFoundError(self.aggregate_type, aggregate_id)
+        return self.aggregate_type.from_history(aggregate_id, (r.event for r in history))
+
+    async def save(self, aggregate: A) -> list[DomainEvent]:
+        """Append the aggregate's pending events, expecting the version it was loaded at.
+
+        Raises:
+            ConcurrencyError: if someone else appended to the stream meanwhile; the
+                aggregate's pending events are then left in place, nothing is stored.
+        """
+        expected = aggregate.saved_version
+        pending = list(aggregate._pending_events)
+        self.event_store.append(aggregate.id, pending, expected_version=expected)
+        aggregate._pending_events.clear()
+        return pending

@@ -1,0 +1,86 @@
+#!/usr/bin/env python3
+"""Set up and run cqrs_lab with nothing but Python 3.11+ (no make, no conda needed).
+
+    python3 tasks.py lab        set up .venv and open JupyterLab on notebooks/
+    python3 tasks.py test       set up .venv and run every test (unit, notebooks, browser)
+    python3 tasks.py notebooks  re-execute every notebook in place (refresh stored outputs)
+    python3 tasks.py bench      run the benchmarks (installs the benchmark-only extra)
+    python3 tasks.py lock       re-resolve dependencies and rewrite constraints.txt
+
+Setup is idempotent: it creates .venv once and installs the project with the versions
+pinned in constraints.txt, so stored notebook outputs match what you run.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+CONSTRAINTS = ROOT / "constraints.txt"
+
+
+def run(*args: object, **kwargs) -> None:
+    print("+", " ".join(str(a) for a in args), flush=True)
+    subprocess.run([str(a) for a in args], check=True, cwd=ROOT, **kwargs)
+
+
+def setup(extras: str = "dev", pinned: bool = True) -> None:
+    """Create .venv if needed and install the project with ``extras``."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"cqrs_lab needs Python 3.11 or newer; this is {sys.version.split()[0]}")
+    if not PY.exists():
+        venv.create(VENV, with_pip=True)
+    pins = ["-c", CONSTRAINTS] if pinned and CONSTRAINTS.exists() else []
+    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins, "-e", f".[{extras}]")
+
+
+def lab() -> None:
+    setup()
+    run(PY, "-m", "jupyter", "lab", "--notebook-dir", ROOT / "notebooks", *sys.argv[2:])
+
+
+def test() -> None:
+    setup()
+    run(PY, "-m", "pytest", *sys.argv[2:])
+
+
+def notebooks() -> None:
+    setup()
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        run(
+            PY, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
+            "--ExecutePreprocessor.timeout=300", notebook,
+        )
+
+
+def bench() -> None:
+    setup("dev,bench")
+    run(PY, "-m", "benchmarks", *sys.argv[2:])
+
+
+def lock() -> None:
+    setup("dev,bench", pinned=False)
+    frozen = subprocess.run(
+        [str(PY), "-m", "pip", "freeze", "--exclude-editable"], check=True, capture_output=True, text=True
+    ).stdout
+    lines = [line for line in frozen.splitlines() if line and not line.startswith("-e ")]
+    CONSTRAINTS.write_text(
+        "# Exact versions the stored notebook outputs were made with (python3 tasks.py lock).\n"
+        + "\n".join(lines) + "\n"
+    )
+    print(f"wrote {len(lines)} pins to {CONSTRAINTS.name}")
+
+
+COMMANDS = {"lab": lab, "test": test, "notebooks": notebooks, "bench": bench, "lock": lock}
+
+if __name__ == "__main__":
+    if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:
+        sys.exit(__doc__)
+    COMMANDS[sys.argv[1]]()
