@@ -38,7 +38,17 @@ def setup(extras: str = "dev", pinned: bool = True) -> None:
     if not PY.exists():
         venv.create(VENV, with_pip=True)
     pins = ["-c", CONSTRAINTS] if pinned and CONSTRAINTS.exists() else []
-    run(PY, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *pins, "-e", f".[{extras}]")
+    run(
+        PY,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        *pins,
+        "-e",
+        f".[{extras}]",
+    )
 
 
 def lab() -> None:
@@ -55,8 +65,16 @@ def notebooks() -> None:
     setup()
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         run(
-            PY, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--inplace",
-            "--ExecutePreprocessor.timeout=300", notebook,
+            PY,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            "--inplace",
+            "--ExecutePreprocessor.timeout=300",
+            notebook,
         )
 
 
@@ -68,12 +86,16 @@ def bench() -> None:
 def lock() -> None:
     setup("dev,bench", pinned=False)
     frozen = subprocess.run(
-        [str(PY), "-m", "pip", "freeze", "--exclude-editable"], check=True, capture_output=True, text=True
+        [str(PY), "-m", "pip", "freeze", "--exclude-editable"],
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     lines = [line for line in frozen.splitlines() if line and not line.startswith("-e ")]
     CONSTRAINTS.write_text(
         "# Exact versions the stored notebook outputs were made with (python3 tasks.py lock).\n"
-        + "\n".join(lines) + "\n"
+        + "\n".join(lines)
+        + "\n"
     )
     print(f"wrote {len(lines)} pins to {CONSTRAINTS.name}")
 

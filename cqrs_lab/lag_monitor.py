@@ -42,9 +42,13 @@ class LagMonitor:
         lag = self.projector.lag()
         self.samples.append(lag)
         if self.max_events_behind is not None and lag.events_behind > self.max_events_behind:
-            self.alerts.append(LagAlert(lag, f"{lag.events_behind} events behind > {self.max_events_behind}"))
+            self.alerts.append(
+                LagAlert(lag, f"{lag.events_behind} events behind > {self.max_events_behind}")
+            )
         elif self.max_seconds_behind is not None and lag.seconds_behind > self.max_seconds_behind:
-            self.alerts.append(LagAlert(lag, f"{lag.seconds_behind:.1f} s behind > {self.max_seconds_behind}"))
+            self.alerts.append(
+                LagAlert(lag, f"{lag.seconds_behind:.1f} s behind > {self.max_seconds_behind}")
+            )
         return lag
 
     def frame(self) -> pd.DataFrame:

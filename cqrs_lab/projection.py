@@ -35,7 +35,9 @@ class ProjectionError(Exception):
         self.projection = projection
         self.position = recorded.position
         self.event_type = recorded.type
-        super().__init__(f"{projection} cannot apply {recorded.type} at position {recorded.position}: {reason}")
+        super().__init__(
+            f"{projection} cannot apply {recorded.type} at position {recorded.position}: {reason}"
+        )
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,10 @@ class Table:
         if not rows:
             return 0
         frame = pd.DataFrame({c: [row[c] for row in rows] for c in self.columns})
+        for column, sql_type in self.columns.items():
+            if sql_type == "TIMESTAMP":
+                # Rows read back from DuckDB are naive UTC, new ones aware: make them one kind.
+                frame[column] = pd.to_datetime(frame[column], utc=True).dt.tz_localize(None)
         con.register("_upsert_rows", frame)
         try:
             con.execute(f"INSERT OR REPLACE INTO {self.name} BY NAME SELECT * FROM _upsert_rows")

@@ -139,7 +139,9 @@ class Projector:
                 on_progress(done, total)
         return done
 
-    def rebuild(self, names: Iterable[str] | None = None, on_progress: Progress | None = None) -> int:
+    def rebuild(
+        self, names: Iterable[str] | None = None, on_progress: Progress | None = None
+    ) -> int:
         """Recompute read models from position 0, in one transaction; returns events read.
 
         Queries keep seeing the old tables until the rebuild commits.
@@ -155,7 +157,9 @@ class Projector:
             )
             done = 0
             while done < total:
-                chunk = max(self.batch_size, 100_000)  # one transaction anyway: big folds are cheaper
+                chunk = max(
+                    self.batch_size, 100_000
+                )  # one transaction anyway: big folds are cheaper
                 batch = self.event_store.read_all(after=done, limit=min(chunk, total - done))
                 self._apply_batch(selected, batch, dict.fromkeys(self._checkpoints, done))
                 done = batch[-1].position

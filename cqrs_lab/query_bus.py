@@ -7,7 +7,6 @@ to answer this query" fails loudly instead of quietly coupling the two sides.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 from cqrs_lab.event_store import InMemoryEventStore

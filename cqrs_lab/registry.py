@@ -27,9 +27,7 @@ class NoHandlerFoundError(LookupError):
         self.message_type = message_type
         self.registered = list(registered or [])
         names = ", ".join(sorted(t.__name__ for t in self.registered)) or "nothing"
-        super().__init__(
-            f"No handler registered for {message_type.__name__}; registered: {names}"
-        )
+        super().__init__(f"No handler registered for {message_type.__name__}; registered: {names}")
 
 
 class HandlerRegistry:

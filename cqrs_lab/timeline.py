@@ -42,7 +42,9 @@ class Timeline:
         self.clock = clock
         self.entries: list[TimelineEntry] = []
 
-    def attach(self, command_bus: CommandBus, event_store: InMemoryEventStore, projector: Projector) -> None:
+    def attach(
+        self, command_bus: CommandBus, event_store: InMemoryEventStore, projector: Projector
+    ) -> None:
         """Start recording from these three."""
         command_bus.observers.append(self._on_command)
         event_store.subscribe(self._on_events)
@@ -56,7 +58,9 @@ class Timeline:
 
     def _on_events(self, recorded: list[RecordedEvent]) -> None:
         for r in recorded:
-            self.entries.append(TimelineEntry(r.recorded_at, "event", r.type, r.position, f"stream {r.stream_id}"))
+            self.entries.append(
+                TimelineEntry(r.recorded_at, "event", r.type, r.position, f"stream {r.stream_id}")
+            )
 
     def _on_batch(self, batch: BatchCommitted) -> None:
         self.entries.append(

@@ -37,4 +37,6 @@ DEMO_PRICES: dict[str, float] = {
 }
 
 #: Where demo orders ship to.
-DEMO_ADDRESS = Address(street="12 Analytical Row", city="London", postal_code="N1 7AA", country="GB")
+DEMO_ADDRESS = Address(
+    street="12 Analytical Row", city="London", postal_code="N1 7AA", country="GB"
+)

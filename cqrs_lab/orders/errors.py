@@ -18,7 +18,9 @@ class InvalidOperationError(OrderRejected):
 class InsufficientInventoryError(OrderRejected):
     """Not enough stock of a product. Attributes: product_id, requested, available."""
 
-    def __init__(self, product_id: str, requested: int | None = None, available: int | None = None) -> None:
+    def __init__(
+        self, product_id: str, requested: int | None = None, available: int | None = None
+    ) -> None:
         self.product_id = product_id
         self.requested = requested
         self.available = available

@@ -43,7 +43,9 @@ class CreateOrderHandler(CommandHandler):
             wanted[item.product_id] += item.quantity
         for product_id, quantity in wanted.items():
             if not await self.inventory.check_availability(product_id, quantity):
-                raise InsufficientInventoryError(product_id, quantity, self.inventory.stock_of(product_id))
+                raise InsufficientInventoryError(
+                    product_id, quantity, self.inventory.stock_of(product_id)
+                )
         order = Order.create(
             customer_id=command.customer_id,
             items=command.items,

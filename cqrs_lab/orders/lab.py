@@ -22,13 +22,6 @@ from cqrs_lab.frames import events_frame
 from cqrs_lab.ids import IdSource, SeededIds
 from cqrs_lab.lag_monitor import LagMonitor
 from cqrs_lab.messages import Command, DomainEvent, Query
-from cqrs_lab.projection import Projection
-from cqrs_lab.projector import Lag, Projector
-from cqrs_lab.publisher import EventPublisher
-from cqrs_lab.query_bus import QueryBus
-from cqrs_lab.read_db import ReadOnlyConnection
-from cqrs_lab.repository import EventSourcedRepository
-from cqrs_lab.timeline import Timeline
 from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
@@ -43,6 +36,13 @@ from cqrs_lab.orders.queries import (
     GetOrdersByCustomerHandler,
 )
 from cqrs_lab.orders.services import CustomerService, InventoryService
+from cqrs_lab.projection import Projection
+from cqrs_lab.projector import Lag, Projector
+from cqrs_lab.publisher import EventPublisher
+from cqrs_lab.query_bus import QueryBus
+from cqrs_lab.read_db import ReadOnlyConnection
+from cqrs_lab.repository import EventSourcedRepository
+from cqrs_lab.timeline import Timeline
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")
@@ -164,7 +164,9 @@ def build_lab(
     catalogue = Catalogue(
         customer_service.all(),
         inventory.all(),
-        dict(prices if prices is not None else {p: DEMO_PRICES.get(p, 0.0) for p in inventory.all()}),
+        dict(
+            prices if prices is not None else {p: DEMO_PRICES.get(p, 0.0) for p in inventory.all()}
+        ),
     )
 
     event_store = InMemoryEventStore(clock)

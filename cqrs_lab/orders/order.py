@@ -52,7 +52,9 @@ class Order(Aggregate):
             raise InvalidOperationError("an order needs at least one item")
         order = cls(order_id or defaults.new_id())
         order._raise_event(
-            OrderCreated(order_id=order.id, customer_id=customer_id, shipping_address=shipping_address)
+            OrderCreated(
+                order_id=order.id, customer_id=customer_id, shipping_address=shipping_address
+            )
         )
         for item in items:
             order.add_item(item)

@@ -100,7 +100,12 @@ class CustomerStatsProjection(Projection):
     orders = Table(
         "customer_stats_orders",
         key="order_id",
-        columns={"order_id": "UUID", "customer_id": "UUID", "amount": "DOUBLE", "cancelled": "BOOLEAN"},
+        columns={
+            "order_id": "UUID",
+            "customer_id": "UUID",
+            "amount": "DOUBLE",
+            "cancelled": "BOOLEAN",
+        },
     )
     tables = (stats, orders)
     handles = (OrderCreated, OrderItemAdded, OrderCancelled)
@@ -130,7 +135,9 @@ class CustomerStatsProjection(Projection):
                 "amount": 0.0,
                 "cancelled": False,
             }
-            customer = customers.setdefault(event.customer_id, self._new_customer(event.customer_id))
+            customer = customers.setdefault(
+                event.customer_id, self._new_customer(event.customer_id)
+            )
             customer["order_count"] += 1
             return
         order = orders.get(event.order_id)

@@ -117,5 +117,7 @@ class GetCustomerStatsHandler:
         self.db = read_db
 
     async def handle(self, query: GetCustomerStats) -> CustomerStatsView | None:
-        rows = _fetch(self.db, "SELECT * FROM customer_stats WHERE customer_id = ?", [query.customer_id])
+        rows = _fetch(
+            self.db, "SELECT * FROM customer_stats WHERE customer_id = ?", [query.customer_id]
+        )
         return CustomerStatsView(**rows[0]) if rows else None

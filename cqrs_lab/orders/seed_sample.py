@@ -96,7 +96,12 @@ class SeedOrderProjection:
                     f"INSERT INTO {self.table} (id, customer_id, customer_name, status, "
                     "total_amount, item_count, created_at) VALUES ($1, $2, $3, 'pending', 0.0, 0, $4) "
                     "ON CONFLICT (id) DO UPDATE SET customer_name = $3",
-                    [event.order_id, event.customer_id, self.customers.name_of(event.customer_id), event.occurred_at],
+                    [
+                        event.order_id,
+                        event.customer_id,
+                        self.customers.name_of(event.customer_id),
+                        event.occurred_at,
+                    ],
                 )
             case OrderItemAdded():
                 self.db.execute(
@@ -105,9 +110,13 @@ class SeedOrderProjection:
                     [event.quantity * event.unit_price, event.order_id],
                 )
             case OrderCancelled():
-                self.db.execute(f"UPDATE {self.table} SET status = 'cancelled' WHERE id = $1", [event.order_id])
+                self.db.execute(
+                    f"UPDATE {self.table} SET status = 'cancelled' WHERE id = $1", [event.order_id]
+                )
             case OrderShipped():
-                self.db.execute(f"UPDATE {self.table} SET status = 'shipped' WHERE id = $1", [event.order_id])
+                self.db.execute(
+                    f"UPDATE {self.table} SET status = 'shipped' WHERE id = $1", [event.order_id]
+                )
 
 
 class SeedCommandBus:

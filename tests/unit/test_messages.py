@@ -1,0 +1,84 @@
+"""Commands, events and queries are immutable, validated, and name the field at fault."""
+
+from uuid import UUID
+
+import pytest
+from pydantic import ValidationError
+
+from cqrs_lab import SimulatedClock, defaults
+from cqrs_lab.ids import SeededIds
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    CancelOrder,
+    CreateOrder,
+    GetOrdersByCustomer,
+    OrderItem,
+)
+from tests.builders import armchair_and_keyboards
+
+
+def test_command_carries_the_seeds_metadata_from_the_installed_clock_and_ids():
+    clock = SimulatedClock()
+    defaults.install(clock, SeededIds(7))
+    command = armchair_and_keyboards()
+    assert command.timestamp == clock.now()
+    assert command.command_id == SeededIds(7).new_id()
+    assert command.user_id is None
+
+
+def test_commands_are_immutable():
+    command = armchair_and_keyboards()
+    with pytest.raises(ValidationError, match="frozen"):
+        command.customer_id = UUID(int=0)
+
+
+def _field_of(error: ValidationError) -> str:
+    return ".".join(str(part) for part in error.errors()[0]["loc"])
+
+
+@pytest.mark.parametrize(
+    ("items", "field"),
+    [
+        ([], "items"),
+        ([{"product_id": "SILENT-KEYBOARD", "quantity": 0, "unit_price": 1.0}], "items.0.quantity"),
+        (
+            [{"product_id": "SILENT-KEYBOARD", "quantity": 1, "unit_price": -1.0}],
+            "items.0.unit_price",
+        ),
+        ([{"product_id": "", "quantity": 1, "unit_price": 1.0}], "items.0.product_id"),
+        (
+            [{"product_id": "SILENT-KEYBOARD", "quantity": "two", "unit_price": 1.0}],
+            "items.0.quantity",
+        ),
+    ],
+)
+def test_malformed_items_are_rejected_naming_the_field(items, field):
+    with pytest.raises(ValidationError) as caught:
+        CreateOrder(customer_id=ADA, items=items, shipping_address=DEMO_ADDRESS)
+    assert _field_of(caught.value) == field
+
+
+def test_a_customer_id_of_the_wrong_type_names_customer_id():
+    with pytest.raises(ValidationError) as caught:
+        CreateOrder(
+            customer_id="ada",
+            items=[OrderItem(product_id="X", quantity=1, unit_price=1)],
+            shipping_address=DEMO_ADDRESS,
+        )
+    assert _field_of(caught.value) == "customer_id"
+
+
+def test_unknown_fields_are_an_error_not_silently_dropped():
+    with pytest.raises(ValidationError) as caught:
+        CancelOrder(order_id=ADA, reason="x", resaon="typo")
+    assert _field_of(caught.value) == "resaon"
+
+
+@pytest.mark.parametrize(
+    ("page", "page_size", "field"), [(0, 20, "page"), (1, 0, "page_size"), (1, 101, "page_size")]
+)
+def test_paging_is_validated(page, page_size, field):
+    with pytest.raises(ValidationError) as caught:
+        GetOrdersByCustomer(customer_id=ADA, page=page, page_size=page_size)
+    assert _field_of(caught.value) == field

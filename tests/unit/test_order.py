@@ -1,0 +1,102 @@
+"""The Order aggregate, given past events, when a command, then new events or an error."""
+
+from uuid import UUID
+
+import pytest
+
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    InvalidOperationError,
+    Order,
+    OrderCancelled,
+    OrderCreated,
+    OrderItem,
+    OrderItemAdded,
+    OrderShipped,
+    OrderStatus,
+)
+from cqrs_lab.testing import Scenario
+
+ID = UUID("00000000-0000-4000-8000-0000000000f1")
+CREATED = OrderCreated(order_id=ID, customer_id=ADA, shipping_address=DEMO_ADDRESS)
+ARMCHAIR = OrderItemAdded(order_id=ID, product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)
+SHIPPED = OrderShipped(order_id=ID)
+CANCELLED = OrderCancelled(order_id=ID, reason="too big")
+
+
+class TestCreateOrder:
+    def test_order_created_comes_first_then_one_item_event_per_line(self):
+        items = [OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)]
+        Scenario(Order).when(lambda _: Order.create(ADA, items, DEMO_ADDRESS, order_id=ID)).then(
+            CREATED, ARMCHAIR
+        )
+
+    def test_new_events_are_versioned_in_order(self):
+        order = Order.create(
+            ADA, [OrderItem(product_id="X", quantity=1, unit_price=1)] * 2, DEMO_ADDRESS
+        )
+        assert [e.version for e in order.pending_events] == [1, 2, 3]
+        assert order.pending_events == []  # reading drains, as in the seed
+
+    def test_an_order_needs_items(self):
+        Scenario(Order).when(lambda _: Order.create(ADA, [], DEMO_ADDRESS)).then_error(
+            InvalidOperationError, "at least one item"
+        )
+
+
+class TestCancelOrder:
+    def test_a_pending_order_can_be_cancelled(self):
+        Scenario(Order).given(CREATED, ARMCHAIR).when(lambda o: o.cancel("too big")).then(CANCELLED)
+
+    def test_cannot_cancel_a_shipped_order(self):
+        Scenario(Order).given(CREATED, ARMCHAIR, SHIPPED).when(
+            lambda o: o.cancel("late")
+        ).then_error(InvalidOperationError, "Cannot cancel shipped order")
+
+    def test_cannot_cancel_twice(self):
+        Scenario(Order).given(CREATED, CANCELLED).when(lambda o: o.cancel("again")).then_error(
+            InvalidOperationError, "cancelled"
+        )
+
+
+class TestShipOrder:
+    def test_a_pending_order_can_be_shipped(self):
+        Scenario(Order).given(CREATED, ARMCHAIR).when(lambda o: o.ship()).then(SHIPPED)
+
+    def test_cannot_ship_a_cancelled_order(self):
+        Scenario(Order).given(CREATED, CANCELLED).when(lambda o: o.ship()).then_error(
+            InvalidOperationError, "Cannot ship cancelled"
+        )
+
+    def test_cannot_ship_twice(self):
+        Scenario(Order).given(CREATED, SHIPPED).when(lambda o: o.ship()).then_error(
+            InvalidOperationError, "shipped"
+        )
+
+    def test_cannot_add_items_after_shipping(self):
+        item = OrderItem(product_id="X", quantity=1, unit_price=1)
+        Scenario(Order).given(CREATED, SHIPPED).when(lambda o: o.add_item(item)).then_error(
+            InvalidOperationError
+        )
+
+
+def test_rehydrating_from_history_gives_the_state_the_events_describe():
+    order = Order.from_history(
+        ID,
+        [
+            e.model_copy(update={"version": v})
+            for v, e in enumerate([CREATED, ARMCHAIR, SHIPPED], 1)
+        ],
+    )
+    assert (order.status, order.total_amount, order.version) == (OrderStatus.SHIPPED, 249.0, 3)
+
+
+def test_rehydrating_refuses_events_out_of_version_order():
+    with pytest.raises(ValueError, match="cannot replay"):
+        Order.from_history(ID, [CREATED.model_copy(update={"version": 2})])
+
+
+def test_the_scenario_helper_fails_when_events_differ():
+    with pytest.raises(AssertionError, match="events differ"):
+        Scenario(Order).given(CREATED).when(lambda o: o.ship()).then(CANCELLED)

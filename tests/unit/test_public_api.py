@@ -1,0 +1,31 @@
+"""The public names the issues fix import from where learners expect them."""
+
+import importlib
+
+import pytest
+
+CORE = "Command Query DomainEvent CommandHandler CommandBus QueryBus NoHandlerFoundError Aggregate InMemoryEventStore ConcurrencyError Projection Projector SimulatedClock SystemClock"
+ORDERS = (
+    "Order OrderStatus OrderItem Address CreateOrder CancelOrder ShipOrder OrderCreated OrderItemAdded "
+    "OrderCancelled OrderShipped CreateOrderHandler GetOrderById GetOrdersByCustomer OrderView "
+    "OrderProjection InsufficientInventoryError InvalidOperationError build_lab"
+)
+
+
+@pytest.mark.parametrize(("module", "names"), [("cqrs_lab", CORE), ("cqrs_lab.orders", ORDERS)])
+def test_public_names_import_and_are_listed_in_all(module, names):
+    imported = importlib.import_module(module)
+    for name in names.split():
+        assert getattr(imported, name) is not None
+        assert name in imported.__all__, name
+    assert sorted(imported.__all__) == sorted(set(imported.__all__))
+
+
+def test_the_core_never_imports_the_example_domain_or_presentation():
+    import pathlib
+    import re
+
+    core = pathlib.Path(importlib.import_module("cqrs_lab").__file__).parent
+    for path in core.glob("*.py"):
+        imports = re.findall(r"^\s*(?:from|import) (cqrs_lab\.\w+)", path.read_text(), re.M)
+        assert not {"cqrs_lab.orders", "cqrs_lab.presentation"} & set(imports), path.name
