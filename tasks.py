@@ -33,7 +33,7 @@ def run(*args: object, **kwargs) -> None:
 
 def setup(extras: str = "dev", pinned: bool = True) -> None:
     """Create .venv if needed and install the project with ``extras``."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this file runs before any venv exists)
         sys.exit(f"cqrs_lab needs Python 3.11 or newer; this is {sys.version.split()[0]}")
     if not PY.exists():
         venv.create(VENV, with_pip=True)
