@@ -19,6 +19,7 @@ from cqrs_lab.query_bus import QueryBus, WriteModelAccessError
 from cqrs_lab.read_db import ReadOnlyConnection, ReadOnlyError
 from cqrs_lab.registry import NoHandlerFoundError
 from cqrs_lab.repository import AggregateNotFoundError, EventSourcedRepository
+from cqrs_lab.time_travel import read_models_as_of
 from cqrs_lab.timeline import Timeline, TimelineEntry
 
 __all__ = [
@@ -55,4 +56,5 @@ __all__ = [
     "Timeline",
     "TimelineEntry",
     "WriteModelAccessError",
+    "read_models_as_of",
 ]

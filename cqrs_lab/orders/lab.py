@@ -42,6 +42,7 @@ from cqrs_lab.publisher import EventPublisher
 from cqrs_lab.query_bus import QueryBus
 from cqrs_lab.read_db import ReadOnlyConnection
 from cqrs_lab.repository import EventSourcedRepository
+from cqrs_lab.time_travel import read_models_as_of
 from cqrs_lab.timeline import Timeline
 
 Consistency = Literal["async", "inline"]
@@ -115,6 +116,11 @@ class Lab:
     def read_model(self, name: str) -> pd.DataFrame:
         """A read-model table as a DataFrame, e.g. ``"order_summary"``."""
         return self.read_db.table(name)
+
+    def read_model_as_of(self, name: str, position: int) -> pd.DataFrame:
+        """A read model as it was when the store's head was ``position`` (time travel)."""
+        as_of = read_models_as_of(self.event_store, self.projector.projections.values(), position)
+        return as_of.table(name)
 
     # -- wiring callbacks -------------------------------------------------------------
 
