@@ -1,0 +1,131 @@
+"""What goes over the wire: request bodies, responses, and the examples OpenAPI shows.
+
+Requests reuse the domain's value objects (``OrderItem``, ``Address``), so a malformed
+body fails FastAPI's validation with the field named (``body.items.0.quantity``) before
+any command exists. Responses of the read side are the read model's own ``OrderView``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    DEMO_PRICES,
+    Address,
+    OrderItem,
+    OrderStatus,
+    OrderView,
+)
+
+
+class _Body(BaseModel):
+    # Unknown fields are an error, as they are for every message in the lab.
+    model_config = ConfigDict(extra="forbid")
+
+
+def _order_body(product_id: str, quantity: int) -> dict[str, Any]:
+    item = {"product_id": product_id, "quantity": quantity, "unit_price": DEMO_PRICES[product_id]}
+    return {
+        "customer_id": str(ADA),
+        "items": [item],
+        "shipping_address": DEMO_ADDRESS.model_dump(),
+    }
+
+
+#: Named request examples for POST /api/v1/orders (Swagger UI offers them in a menu).
+CREATE_ORDER_EXAMPLES: dict[str, dict[str, Any]] = {
+    "one_armchair": {
+        "summary": "Ada buys one CRUNCHY-ARMCHAIR (201)",
+        "value": _order_body("CRUNCHY-ARMCHAIR", 1),
+    },
+    "too_many_armchairs": {
+        "summary": "Nine armchairs, five in stock (400: insufficient inventory)",
+        "value": _order_body("CRUNCHY-ARMCHAIR", 9),
+    },
+    "zero_quantity": {
+        "summary": "Quantity 0 (422: body.items.0.quantity)",
+        "value": _order_body("CRUNCHY-ARMCHAIR", 0),
+    },
+}
+
+
+class CreateOrderRequest(_Body):
+    """The seed's ``CreateOrderRequest``: who orders what, shipped where."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [CREATE_ORDER_EXAMPLES["one_armchair"]["value"]]}
+    )
+    customer_id: UUID
+    items: list[OrderItem] = Field(min_length=1)
+    shipping_address: Address
+
+
+class CancelOrderRequest(_Body):
+    """Why the order is cancelled (kept in the ``OrderCancelled`` event)."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "changed my mind"}]})
+    reason: str = Field(min_length=1)
+
+
+class CommandAccepted(BaseModel):
+    """A command the write side accepted: the order it changed and where its events landed."""
+
+    order_id: UUID
+    """Taken from the ``OrderCreated`` event for a new order (not ``events[0]``: bug 5)."""
+    position: int = Field(
+        description="Event store position of the last event this command wrote. The read "
+        "side has this write once X-Projection-Position >= position; send it back as "
+        "?min_position= to refuse stale reads."
+    )
+    events: list[str] = Field(description="Types of the events written, in order.")
+
+
+class OrderPage(BaseModel):
+    """One page of a customer's orders from ``order_summary``, newest first."""
+
+    items: list[OrderView]
+    page: int
+    page_size: int
+    status: OrderStatus | None = None
+
+
+class ProjectorStatus(BaseModel):
+    """How far the read side trails the write side (the lab's ``Lag``)."""
+
+    consistency: str = Field(description="'async' (projector runs when told) or 'inline'.")
+    head: int = Field(description="Newest event store position.")
+    position: int = Field(description="Every read model is complete up to here.")
+    events_behind: int
+    seconds_behind: float
+    checkpoints: dict[str, int] = Field(description="Each projection's committed position.")
+
+
+class CatchUpResult(BaseModel):
+    """What one catch-up did."""
+
+    applied: int = Field(description="Events projected by this call.")
+    position: int
+    head: int
+
+
+class ErrorResponse(BaseModel):
+    """A rejected request: what went wrong, naming the entity at fault."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "detail": "insufficient inventory for product CRUNCHY-ARMCHAIR: "
+                    "requested 9, available 5",
+                    "error": "InsufficientInventoryError",
+                }
+            ]
+        }
+    )
+    detail: str
+    error: str = Field(description="The domain error's type, e.g. 'InvalidOperationError'.")
