@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
 
-from cqrs_lab.api import orders, projector
+from cqrs_lab.api import customers, orders, projector
 from cqrs_lab.api.consistency import position_headers
 from cqrs_lab.api.errors import install_error_handlers
 from cqrs_lab.clock import SystemClock
@@ -50,6 +50,7 @@ def create_app(lab: Lab) -> FastAPI:
     app.state.lab = lab
     install_error_handlers(app)
     app.include_router(orders.router)
+    app.include_router(customers.router)
     app.include_router(projector.router)
 
     @app.middleware("http")

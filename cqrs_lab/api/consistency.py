@@ -21,6 +21,15 @@ EVENT_STORE_HEAD = "X-Event-Store-Head"
 EVENTS_BEHIND = "X-Events-Behind"
 """Header: events stored but not yet in every read model (head - projection position)."""
 
+EVENTUAL_READS = (
+    "\n\nReads come from the read model. With the lab in async mode it is *eventually* "
+    "consistent: an order placed moments ago may not be projected yet (404 here), and a "
+    "cancel or ship may not show yet. Every response carries `X-Projection-Position`, "
+    "`X-Event-Store-Head` and `X-Events-Behind`; a write answers with its `position`, and "
+    "`?min_position=` turns a stale read into a 409. Inline mode gives read-your-writes."
+)
+"""Appended to the description of every read route (OpenAPI)."""
+
 
 class NotYetProjectedError(Exception):
     """A read asked for ``min_position`` but the read side has not got there yet (409).

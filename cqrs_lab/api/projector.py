@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from cqrs_lab.api.orders import LabDep
+from cqrs_lab.api.dependencies import LabDep
 from cqrs_lab.api.schemas import CatchUpResult, ProjectorStatus
 
 router = APIRouter(prefix="/api/v1/projector", tags=["projector (teaching)"])
