@@ -23,8 +23,8 @@ EVENTS_BEHIND = "X-Events-Behind"
 
 EVENTUAL_READS = (
     "\n\nReads come from the read model. With the lab in async mode it is *eventually* "
-    "consistent: an order placed moments ago may not be projected yet (404 here), and a "
-    "cancel or ship may not show yet. Every response carries `X-Projection-Position`, "
+    "consistent: an order placed moments ago may not be projected yet (a GET of it answers "
+    "404, a list leaves it out), and a cancel or ship may not show yet. Every response carries `X-Projection-Position`, "
     "`X-Event-Store-Head` and `X-Events-Behind`; a write answers with its `position`, and "
     "`?min_position=` turns a stale read into a 409. Inline mode gives read-your-writes."
 )

@@ -14,8 +14,7 @@ import pytest
 pytest.importorskip("fastapi")
 
 from cqrs_lab import ConcurrencyError, SystemClock, defaults  # noqa: E402
-from cqrs_lab.api import create_app  # noqa: E402
-from cqrs_lab.api.app import app_factory  # noqa: E402
+from cqrs_lab.api import app_factory, create_app  # noqa: E402
 from cqrs_lab.orders import (  # noqa: E402
     ADA,
     DEMO_ADDRESS,
@@ -358,6 +357,14 @@ def test_bad_paging_or_status_is_422_naming_the_field(client, params, field):
     response = client.get(f"/api/v1/customers/{ADA}/orders", params=params)
     assert response.status_code == 422
     assert response.json()["detail"][0]["loc"] == ["query", field]
+
+
+def test_a_customers_orders_refuse_to_be_stale_with_min_position(client):
+    placed = place(client)
+    url = f"/api/v1/customers/{ADA}/orders?min_position={placed['position']}"
+    assert client.get(url).status_code == 409
+    client.post("/api/v1/projector/catch-up")
+    assert [view["id"] for view in client.get(url).json()["items"]] == [placed["order_id"]]
 
 
 def test_the_orders_of_an_unknown_customer_are_404(client):
