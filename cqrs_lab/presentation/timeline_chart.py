@@ -1,0 +1,141 @@
+"""The lab's history as an Event Modeling timeline: commands, events, read-model updates.
+
+Event Modeling draws a system as sticky notes along a time line: blue commands (someone
+asked), orange events (it happened), green read models (it became visible to queries).
+This chart draws ``lab.timeline`` the same way, one lane per kind, oldest on the left.
+A rejected command keeps its blue note but gets a red edge and a red x: it was asked,
+and nothing happened.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
+from matplotlib.lines import Line2D
+
+from cqrs_lab.timeline import TimelineEntry
+
+COLOURS = {"command": "#3b82f6", "event": "#f59e0b", "read-model": "#22c55e"}
+"""Event Modeling colours per timeline kind."""
+REJECTED = "#dc2626"
+"""Edge and cross of a rejected command."""
+LANES = {"command": 2, "event": 1, "read-model": 0}
+"""Lane (y position) per kind: commands on top, read models at the bottom."""
+LANE_LABELS = ["read model\nupdated", "event\nstored", "command\nsent"]
+MAX_LABELLED = 40
+"""Above this many entries, notes are drawn without their names (they would overlap)."""
+
+
+def is_rejected(entry: TimelineEntry) -> bool:
+    """Whether a timeline entry is a command the system refused."""
+    return entry.kind == "command" and entry.detail.startswith("rejected:")
+
+
+def timeline_chart(
+    source: Any,
+    *,
+    last: int | None = None,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (10, 3.6),
+) -> Axes:
+    """Draw the timeline of a lab (or a ``Timeline``, or a list of entries); returns the Axes.
+
+    Args:
+        source: a lab (uses ``lab.timeline``), a ``Timeline`` or ``TimelineEntry`` objects.
+        last: draw only the newest ``last`` entries (numbering stays the lab's).
+        ax: draw into this Axes; a new figure of ``figsize`` otherwise.
+
+    End the notebook cell with ``plt.show()``.
+    """
+    entries = _entries(source)
+    first_number = 1
+    if last is not None and len(entries) > last:
+        first_number = len(entries) - last + 1
+        entries = entries[-last:]
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize)
+    numbers = range(first_number, first_number + len(entries))
+    for kind, colour in COLOURS.items():
+        points = [(n, e) for n, e in zip(numbers, entries) if e.kind == kind]
+        ax.scatter(
+            [n for n, _ in points],
+            [LANES[kind]] * len(points),
+            s=260,
+            marker="s",
+            c=colour,
+            edgecolors=[REJECTED if is_rejected(e) else colour for _, e in points],
+            linewidths=2.5,
+            label=kind,
+            zorder=3,
+        )
+    rejected = [n for n, e in zip(numbers, entries) if is_rejected(e)]
+    ax.scatter(
+        rejected,
+        [LANES["command"]] * len(rejected),
+        s=120,
+        marker="x",
+        c=REJECTED,
+        linewidths=2,
+        label="rejected command",
+        zorder=4,
+    )
+    if len(entries) <= MAX_LABELLED:
+        for n, entry in zip(numbers, entries):
+            ax.annotate(
+                _label(entry),
+                (n, LANES[entry.kind]),
+                xytext=(0, 11),
+                textcoords="offset points",
+                rotation=35,
+                fontsize=7,
+                ha="left",
+                va="bottom",
+            )
+    _decorate(ax, entries, first_number)
+    ax.figure.tight_layout()
+    return ax
+
+
+def _label(entry: TimelineEntry) -> str:
+    if entry.kind == "event":
+        return f"{entry.position}: {entry.name}"
+    if entry.kind == "read-model":
+        return f"@{entry.position}"
+    return f"{entry.name} (rejected)" if is_rejected(entry) else entry.name
+
+
+def _decorate(ax: Axes, entries: list[TimelineEntry], first_number: int) -> None:
+    ax.set_yticks([0, 1, 2], LANE_LABELS)
+    ax.set_ylim(-0.6, 3.4)
+    ax.set_xlim(first_number - 1, first_number + max(len(entries), 1) + 1)
+    ax.set_xlabel("lab history (entry number, oldest first)")
+    ax.set_ylabel("kind of entry")
+    ax.grid(axis="y", alpha=0.3)
+    span = ""
+    if entries:
+        start, end = entries[0].at, entries[-1].at
+        span = f", {start:%H:%M:%S} to {end:%H:%M:%S} simulated"
+    counts = {kind: sum(e.kind == kind for e in entries) for kind in COLOURS}
+    ax.set_title(
+        f"Timeline: {counts['command']} commands ({sum(map(is_rejected, entries))} rejected), "
+        f"{counts['event']} events, {counts['read-model']} read-model updates{span}",
+        fontsize=10,
+    )
+    handles = [
+        Line2D([], [], marker="s", ls="", color=COLOURS[k], markersize=9, label=k) for k in COLOURS
+    ]
+    handles.append(
+        Line2D([], [], marker="x", ls="", color=REJECTED, markersize=8, label="rejected command")
+    )
+    ax.legend(handles=handles, loc="upper left", fontsize=7, ncols=4, frameon=False)
+
+
+def _entries(source: Any) -> list[TimelineEntry]:
+    timeline = getattr(source, "timeline", source)
+    entries = getattr(timeline, "entries", timeline)
+    if not isinstance(entries, Iterable):
+        raise TypeError(f"timeline_chart needs a lab, a Timeline or entries, got {source!r}")
+    return list(entries)
