@@ -3,4 +3,6 @@
 Each module here is one view; re-export its public functions below.
 """
 
-__all__: list[str] = []
+from cqrs_lab.presentation.lag_chart import lag_chart
+
+__all__: list[str] = ["lag_chart"]
