@@ -52,8 +52,9 @@ def simulate_burst(
     The lab must sell the workload's products (``build_lab(stock=workload_stock(), ...)``)
     and run on a :class:`~cqrs_lab.SimulatedClock`. After the last order the projector
     keeps its pace until the read side has caught up, so the frame shows the backlog
-    draining too. One row per moment something happened (``action`` is ``"order"`` or
-    ``"projector"``); ``second`` counts simulated seconds from the start of the burst.
+    draining too. One row per moment something happened: ``action`` is ``"order"``,
+    ``"projector-due"`` (the projector wakes, before it applies anything) or ``"projector"``
+    (after its run); ``second`` counts simulated seconds from the start of the burst.
     Each row is a :meth:`LagMonitor.sample` reading; ``alert`` says whether it raised one.
 
     Raises:
@@ -170,6 +171,7 @@ def _run_burst(
         else:
             lab.clock.advance(next_projector - now)
             now = next_projector
+            on_moment("projector-due", placed)  # the backlog at its oldest, just before
             lab.projector.step(batch_size)
             next_projector += projector_every
             on_moment("projector", placed)

@@ -31,7 +31,8 @@ def lag_chart(
     title: str = "Projection lag",
     figsize: tuple[float, float] = (9, 5),
 ) -> Figure:
-    """Plot ``events_behind`` and ``seconds_behind`` against simulated seconds.
+    """Plot ``events_behind`` (a step: it changes only at readings) and ``seconds_behind``
+    against simulated seconds.
 
     ``frame`` is :func:`~cqrs_lab.orders.simulation.simulate_burst`'s result or
     ``lab.lag_monitor.frame()``: columns ``second`` or ``at``, ``events_behind``,
@@ -50,7 +51,8 @@ def lag_chart(
     x = seconds_since_start(frame)
     fig, (events_ax, seconds_ax) = plt.subplots(2, 1, sharex=True, figsize=figsize)
     events_ax.step(x, frame["events_behind"], where="post", color="tab:orange", label="behind")
-    seconds_ax.step(x, frame["seconds_behind"], where="post", color="tab:blue", label="behind")
+    # Between two readings the oldest waiting event just ages: a straight line is exact.
+    seconds_ax.plot(x, frame["seconds_behind"], color="tab:blue", label="behind")
     for ax, threshold in ((events_ax, max_events_behind), (seconds_ax, max_seconds_behind)):
         if threshold is not None:
             ax.axhline(threshold, color="grey", linestyle="--", label=THRESHOLD_LABEL)
@@ -62,6 +64,6 @@ def lag_chart(
     events_ax.set_title(title)
     for ax in (events_ax, seconds_ax):
         ax.grid(alpha=0.3)
-        ax.legend(loc="upper right")
+        ax.legend(loc="upper left")
     fig.tight_layout()
     return fig

@@ -86,3 +86,16 @@ def test_async_reads_miss_new_orders_and_see_old_versions_of_changed_ones():
     assert result.missing == 23 and result.outdated == 0 and result.fresh == 0
     assert result.stale == 23
     assert result.max_seconds_to_visible >= 5.0
+
+
+def test_each_projector_run_is_read_just_before_and_just_after():
+    lab = burst_lab()
+    frame = simulate_burst(lab, orders=20, seconds_between=1, projector_every=5, batch_size=10)
+    due = frame[frame.action == "projector-due"].reset_index()
+    ran = frame[frame.action == "projector"].reset_index()
+    assert len(due) == len(ran) > 0
+    assert (due.second == ran.second).all()
+    assert (ran.index - due.index == 0).all() and (ran["index"] - due["index"] == 1).all()
+    applied = ran.position - due.position
+    assert (due.events_behind - ran.events_behind == applied).all()
+    assert (applied <= 10).all() and applied.sum() == lab.event_store.head
