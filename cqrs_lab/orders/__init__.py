@@ -55,6 +55,7 @@ from cqrs_lab.orders.queries import (
 from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
 from cqrs_lab.orders.simulation import ReadYourWrites, probe_read_your_writes, simulate_burst
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
+from cqrs_lab.orders.workload import workload_customers, workload_stock
 
 __all__ = [
     "ADA",
@@ -111,4 +112,6 @@ __all__ = [
     "created_order_id",
     "probe_read_your_writes",
     "simulate_burst",
+    "workload_customers",
+    "workload_stock",
 ]
