@@ -28,13 +28,17 @@ from cqrs_lab.orders.errors import (
     UnknownCustomerError,
     UnknownProductError,
 )
-from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded
-from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler
+from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderEvent, OrderItemAdded
+from cqrs_lab.orders.handlers import (
+    CancelOrderHandler,
+    CreateOrderHandler,
+    _ExistingOrderHandler,
+)
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import OrderProjection
 from cqrs_lab.orders.queries import GetOrderById, GetOrderByIdHandler, OrderView
 from cqrs_lab.orders.values import OrderItem, OrderStatus
-from cqrs_lab.projection import Projection
+from cqrs_lab.projection import Projection, RowProjection, Table
 from cqrs_lab.projector import Projector
 from cqrs_lab.query_bus import QueryBus
 from cqrs_lab.repository import EventSourcedRepository
@@ -136,15 +140,18 @@ def code_size() -> pd.DataFrame:
 
     Columns: ``side`` (``"CRUD"``/``"CQRS"``), ``kind`` (``"feature"``: code written for
     orders; ``"machinery"``: the domain-free CQRS parts a project writes or adopts once),
-    ``part`` and ``lines``. The CQRS ``Order`` also ships orders, so it is a bit generous.
+    ``part`` and ``lines``. The CQRS ``Order`` also ships orders, so its count is a bit
+    generous; the wiring (``build_lab``) is left out of both sides.
     """
     parts = [("CRUD", "feature", CrudOrders)]
-    feature = [CreateOrder, CancelOrder, OrderCreated, OrderItemAdded, OrderCancelled, Order]
-    feature += [CreateOrderHandler, CancelOrderHandler, OrderProjection]
+    feature = [CreateOrder, CancelOrder, OrderEvent, OrderCreated, OrderItemAdded, OrderCancelled]
+    feature += [Order, CreateOrderHandler, _ExistingOrderHandler, CancelOrderHandler]
+    feature += [OrderProjection]
     feature += [GetOrderById, OrderView, GetOrderByIdHandler]
     parts += [("CQRS", "feature", part) for part in feature]
     machinery = [CommandBus, QueryBus, Aggregate, EventSourcedRepository, InMemoryEventStore]
-    parts += [("CQRS", "machinery", part) for part in [*machinery, Projection, Projector]]
+    machinery += [Table, Projection, RowProjection, Projector]
+    parts += [("CQRS", "machinery", part) for part in machinery]
     rows = [
         (side, kind, part.__name__, len(inspect.getsource(part).splitlines()))
         for side, kind, part in parts
