@@ -48,7 +48,7 @@ def fold_sales(recorded_events) -> dict:
 
 def table_of(lab) -> dict:
     frame = lab.read_model("product_sales").set_index("product_id")
-    return {p: {k: v for k, v in row.items()} for p, row in frame.to_dict("index").items()}
+    return frame.to_dict("index")
 
 
 def sales_lab(**kwargs):
