@@ -15,6 +15,7 @@ from cqrs_lab.orders.catalogue import (
     GRACE,
 )
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
+from cqrs_lab.orders.crud import CrudOrders, code_size
 from cqrs_lab.orders.errors import (
     InsufficientInventoryError,
     InvalidOperationError,
@@ -34,6 +35,12 @@ from cqrs_lab.orders.events import (
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 from cqrs_lab.orders.lab import Catalogue, Lab, build_lab
 from cqrs_lab.orders.order import Order
+from cqrs_lab.orders.product_sales import (
+    GetProductSales,
+    GetProductSalesHandler,
+    ProductSalesProjection,
+    ProductSalesView,
+)
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.orders.queries import (
     CustomerStatsView,
@@ -46,7 +53,9 @@ from cqrs_lab.orders.queries import (
     OrderView,
 )
 from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
+from cqrs_lab.orders.simulation import ReadYourWrites, probe_read_your_writes, simulate_burst
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
+from cqrs_lab.orders.workload import workload_customers, workload_stock
 
 __all__ = [
     "ADA",
@@ -57,6 +66,7 @@ __all__ = [
     "Catalogue",
     "CreateOrder",
     "CreateOrderHandler",
+    "CrudOrders",
     "Customer",
     "CustomerService",
     "CustomerStatsProjection",
@@ -72,6 +82,8 @@ __all__ = [
     "GetOrderByIdHandler",
     "GetOrdersByCustomer",
     "GetOrdersByCustomerHandler",
+    "GetProductSales",
+    "GetProductSalesHandler",
     "InsufficientInventoryError",
     "InvalidOperationError",
     "InventoryService",
@@ -88,10 +100,18 @@ __all__ = [
     "OrderShipped",
     "OrderStatus",
     "OrderView",
+    "ProductSalesProjection",
+    "ProductSalesView",
+    "ReadYourWrites",
     "ShipOrder",
     "ShipOrderHandler",
     "UnknownCustomerError",
     "UnknownProductError",
     "build_lab",
+    "code_size",
     "created_order_id",
+    "probe_read_your_writes",
+    "simulate_burst",
+    "workload_customers",
+    "workload_stock",
 ]
