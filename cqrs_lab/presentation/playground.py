@@ -222,7 +222,8 @@ class Playground:
         if self.mode.value != mode:
             self.mode.value = mode  # observed: comes back here once
             return
-        self.lab.consistency = mode
+        # While paused nothing projects, not even inline: the mode applies on resume.
+        self.lab.consistency = "async" if self.paused else mode
         if mode == "inline" and not self.paused:
             self.catch_up()
         else:
