@@ -16,9 +16,8 @@ from typing import Any
 import ipywidgets as w
 from pydantic import ValidationError
 
-from cqrs_lab.orders import CancelOrder, OrderRejected, ShipOrder
+from cqrs_lab.orders import CancelOrder, GetOrderById, OrderRejected, ShipOrder
 from cqrs_lab.presentation.lag_svg import render_lag_chart
-from cqrs_lab.presentation.playground_forms import OrderForm
 from cqrs_lab.presentation.playground_views import (
     newest_orders,
     render_as_of,
@@ -26,24 +25,14 @@ from cqrs_lab.presentation.playground_views import (
     render_error,
     render_events,
     render_order_summary,
+    render_order_view,
     short_id,
     top_customers,
 )
+from cqrs_lab.presentation.playground_widgets import PlaygroundWidgets
 
 
-def _button(description: str, css: str, style: str = "") -> w.Button:
-    button = w.Button(description=description, button_style=style)
-    button.add_class(css)
-    return button
-
-
-def _html(css: str, width: str = "auto") -> w.HTML:
-    panel = w.HTML(layout=w.Layout(width=width))
-    panel.add_class(css)
-    return panel
-
-
-class Playground:
+class Playground(PlaygroundWidgets):
     """The widget app over ``lab``; display it with ``app`` (or ``app.widget``).
 
     Attributes:
@@ -64,80 +53,11 @@ class Playground:
         self.refresh()
         self.travel_to(lab.event_store.head)
 
-    # -- widgets ------------------------------------------------------------------------
-
-    def _build_widgets(self) -> None:
-        self.form = OrderForm(self.lab)
-        self.create_button = _button("Create order", "cqrs-create-button", "primary")
-        self.order = w.Dropdown(description="order", options=[])
-        self.order.add_class("cqrs-order")
-        self.reason = w.Text(value="changed my mind", description="reason")
-        self.reason.add_class("cqrs-reason")
-        self.cancel_button = _button("Cancel order", "cqrs-cancel-button", "warning")
-        self.ship_button = _button("Ship order", "cqrs-ship-button", "success")
-        self.errors = _html("cqrs-errors", "320px")
-
-        self.step_button = _button("Step 1 event", "cqrs-step-button")
-        self.catch_up_button = _button("Catch up", "cqrs-catch-up-button", "info")
-        self.pause_button = _button("Pause projector", "cqrs-pause-button")
-        self.rebuild_button = _button("Rebuild read models", "cqrs-rebuild-button", "danger")
-        self.batch_size = w.BoundedIntText(
-            value=self.lab.projector.batch_size, min=1, max=100_000, description="batch size"
-        )
-        self.batch_size.add_class("cqrs-batch-size")
-        self.delay = w.BoundedFloatText(value=0.0, min=0.0, max=3600.0, description="delay (s)")
-        self.delay.add_class("cqrs-delay")
-        self.mode = w.ToggleButtons(options=["async", "inline"], value=self.lab.consistency)
-        self.mode.add_class("cqrs-mode")
-        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="progress")
-        self.progress.add_class("cqrs-progress")
-        self.projector_status = _html("cqrs-projector-status")
-
-        self.events = _html("cqrs-events", "560px")
-        self.lag_chart = _html("cqrs-lag-chart-panel", "440px")
-        self.order_summary = _html("cqrs-order-summary", "560px")
-        self.customer_stats = _html("cqrs-customer-stats", "440px")
-        self.time_slider = w.IntSlider(
-            min=0, max=0, description="as of", continuous_update=False, layout={"width": "560px"}
-        )
-        self.time_slider.add_class("cqrs-time-slider")
-        self.as_of = _html("cqrs-time-travel", "560px")
-
-        commands = w.VBox(
-            [
-                w.HTML("<b>Commands</b>"),
-                self.form.widget,
-                self.create_button,
-                w.HBox([self.order, self.reason]),
-                w.HBox([self.cancel_button, self.ship_button]),
-            ]
-        )
-        projector = w.VBox(
-            [
-                w.HTML("<b>Projector</b>"),
-                w.HBox([self.step_button, self.catch_up_button, self.pause_button]),
-                w.HBox([self.batch_size, self.delay]),
-                w.HBox([self.mode, self.rebuild_button]),
-                self.progress,
-                self.projector_status,
-            ]
-        )
-        self.widget = w.VBox(
-            [
-                w.HBox([commands, w.VBox([w.HTML("<b>Errors</b>"), self.errors]), projector]),
-                w.HBox([self.events, self.lag_chart]),
-                w.HBox([self.order_summary, self.customer_stats]),
-                w.HTML("<b>Time travel</b>: the read model as of any global position"),
-                self.time_slider,
-                self.as_of,
-            ]
-        )
-        self.widget.add_class("cqrs-playground")
-
     def _wire(self) -> None:
         self.create_button.on_click(lambda _: self.create_order())
         self.cancel_button.on_click(lambda _: self.cancel_order())
         self.ship_button.on_click(lambda _: self.ship_order())
+        self.query_button.on_click(lambda _: self.query_order())
         self.step_button.on_click(lambda _: self.step())
         self.catch_up_button.on_click(lambda _: self.catch_up())
         self.pause_button.on_click(lambda _: self.toggle_pause())
@@ -169,6 +89,18 @@ class Playground:
         """Ship the selected order (or ``order_id``)."""
         target = order_id or self.order.value
         return self._command(lambda: ShipOrder(order_id=target))
+
+    def query_order(self, order_id=None):
+        """Ask the read side for the selected order (``GetOrderById``) and show the answer."""
+        target = order_id or self.order.value
+        try:
+            view = self.lab.query(GetOrderById(order_id=target))
+        except ValidationError as error:
+            self._show_error(error)
+            return None
+        self._show_error(None)
+        self.query_result.value = render_order_view(target, view)
+        return view
 
     def step(self) -> int:
         """Apply the next single event (after the simulated processing delay)."""

@@ -10,7 +10,8 @@ import ipywidgets as w
 
 from cqrs_lab.orders import DEMO_ADDRESS, CreateOrder
 
-NO_PRODUCT = "—"
+NO_PRODUCT = ""
+"""The value of an empty line (ipywidgets reserves None for "nothing selected")."""
 LINES = 3
 
 
@@ -24,14 +25,14 @@ class OrderForm:
             options=[(name, cid) for cid, name in catalogue.customers.items()],
             description="customer",
         )
-        products = [(NO_PRODUCT, None)] + [
+        products = [("— no product —", NO_PRODUCT)] + [
             (f"{p} ({units} in stock)", p) for p, units in catalogue.stock.items()
         ]
-        first = next(iter(catalogue.stock), None)
+        first = next(iter(catalogue.stock), NO_PRODUCT)
         self.products = [
             w.Dropdown(
                 options=products,
-                value=first if i == 0 else None,
+                value=first if i == 0 else NO_PRODUCT,
                 description=f"line {i + 1}",
                 layout=w.Layout(width="300px"),
             )
@@ -55,7 +56,7 @@ class OrderForm:
         if customer_id is not None:
             self.customer.value = customer_id
         if lines is not None:
-            lines = list(lines) + [(None, 1)] * (LINES - len(lines))
+            lines = list(lines) + [(NO_PRODUCT, 1)] * (LINES - len(lines))
             for (product, quantity), product_w, quantity_w in zip(
                 lines, self.products, self.quantities
             ):
@@ -68,7 +69,7 @@ class OrderForm:
         items = [
             {"product_id": p.value, "quantity": q.value, "unit_price": self.prices.get(p.value, 0)}
             for p, q in zip(self.products, self.quantities)
-            if p.value is not None
+            if p.value != NO_PRODUCT
         ]
         return CreateOrder(
             customer_id=self.customer.value,

@@ -53,6 +53,24 @@ def render_error(error: BaseException | None) -> str:
     )
 
 
+def render_order_view(order_id: Any, view: Any) -> str:
+    """What ``GetOrderById`` answered: the order's fields, or why there is none (yet)."""
+    if view is None:
+        return (
+            f'<div class="cqrs-query-none">GetOrderById({short_id(order_id)}) returned '
+            "<b>None</b>: the read model has no such order (yet: has the projector run?)</div>"
+        )
+    fields = view.model_dump()
+    cells = "".join(
+        f'<tr><td style="{_CELL}">{escape(k)}</td><td style="{_CELL}">{escape(str(v))}</td></tr>'
+        for k, v in fields.items()
+    )
+    return (
+        f'<div class="cqrs-query-view" data-order-id="{view.id}">'
+        f"GetOrderById({short_id(order_id)}) returned an OrderView:<table {_TABLE}>{cells}</table></div>"
+    )
+
+
 def _event_detail(lab, recorded: RecordedEvent) -> str:
     event = recorded.event
     match recorded.type:
@@ -236,7 +254,7 @@ def render_customer_stats(lab, limit: int = 10, top: list[dict] | None = None) -
     return render_frame(
         records,
         key="customer_id",
-        columns=["customer_id", *CUSTOMER_COLUMNS],
+        columns=CUSTOMER_COLUMNS,
         stale=stale,
         css_class="cqrs-customer-stats-table",
         caption=caption,

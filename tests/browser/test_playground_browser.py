@@ -10,6 +10,7 @@ benchmarks).
 from __future__ import annotations
 
 import json
+import os
 import re
 import statistics
 
@@ -22,6 +23,7 @@ except ImportError:  # the fixtures skip these tests without playwright
 
 pytestmark = pytest.mark.browser
 
+SCREENSHOT = os.environ.get("CQRS_PLAYGROUND_SCREENSHOT")  # a path: save the app's picture
 LOAD_TIMEOUT_MS = 180_000  # Lab start, kernel start and Run All on a loaded 2-core machine
 UPDATE_TIMEOUT_MS = 30_000
 
@@ -121,6 +123,8 @@ def test_a_learner_places_an_order_by_click_and_sees_the_event_then_the_row(brow
     row.wait_for()
     assert "Ada Lovelace" in row.inner_text()
     assert page.locator(".cqrs-errors .cqrs-error-none").is_visible()
+    page.click(".cqrs-query-button")  # the read side answers for the new order
+    page.wait_for_selector(f'.cqrs-query-result [data-order-id="{order_id}"]')
 
     # A bad quantity typed into the form: the error shows, and no event is added.
     head = head_of(page)
@@ -130,6 +134,8 @@ def test_a_learner_places_an_order_by_click_and_sees_the_event_then_the_row(brow
     page.wait_for_selector(".cqrs-errors .cqrs-error-message")
     assert "items.0.quantity" in page.inner_text(".cqrs-errors")
     assert head_of(page) == head
+    if SCREENSHOT:
+        page.locator(".cqrs-playground").screenshot(path=SCREENSHOT)
     page.close()
 
 

@@ -169,6 +169,21 @@ def test_ship_appends_order_shipped_and_the_row_says_shipped_after_catch_up(app)
     assert "shipped" in app.order_summary.value
 
 
+# -- query -----------------------------------------------------------------------------------
+
+
+def test_query_answers_none_until_the_projector_has_run_then_the_order_view(app):
+    order_id = place_order(app)
+
+    app.query_button.click()
+    assert "returned <b>None</b>" in app.query_result.value
+
+    app.catch_up_button.click()
+    app.query_button.click()
+    assert f'data-order-id="{order_id}"' in app.query_result.value
+    assert "Ada Lovelace" in app.query_result.value and "pending" in app.query_result.value
+
+
 # -- projector controls ----------------------------------------------------------------------
 
 
