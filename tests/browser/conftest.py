@@ -82,7 +82,7 @@ def _wait_until_ready(server: LabServer, process: subprocess.Popen, log: Path) -
     raise TimeoutError(f"JupyterLab not ready after {STARTUP_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab_server(tmp_path_factory):
     """JupyterLab over a temporary copy of notebooks/; stopped (with its kernels) at the end."""
     if not CHROMIUM.exists():
@@ -147,9 +147,12 @@ def _stop(process: subprocess.Popen) -> None:
             process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(lab_server):
-    """Headless Debian Chromium driven by Playwright (it cannot download its own here)."""
+    """Headless Debian Chromium driven by Playwright (it cannot download its own here).
+
+    Module-scoped on purpose: while Playwright's sync API is open it holds a running
+    event loop, and later tests that call ``asyncio.run`` would fail."""
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
