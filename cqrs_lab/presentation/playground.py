@@ -35,6 +35,10 @@ from cqrs_lab.presentation.playground_widgets import PlaygroundWidgets
 class Playground(PlaygroundWidgets):
     """The widget app over ``lab``; display it with ``app`` (or ``app.widget``).
 
+    Every button calls a method of the same name (``create_order``, ``catch_up``, ...),
+    so code can drive it too. Changes made to the lab from outside the app (a cell that
+    dispatches directly) show after ``app.refresh()``.
+
     Attributes:
         last_error: the exception the last action was rejected with (None if it worked).
     """
