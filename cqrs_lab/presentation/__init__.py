@@ -5,16 +5,34 @@ Each module here is one view; re-export its public functions below.
 
 from cqrs_lab.presentation.lab_map import lab_map
 from cqrs_lab.presentation.lag_chart import lag_chart
+from cqrs_lab.presentation.lag_svg import render_lag_chart
+from cqrs_lab.presentation.playground import Playground
+from cqrs_lab.presentation.playground_views import (
+    describe_error,
+    render_as_of,
+    render_customer_stats,
+    render_error,
+    render_events,
+    render_order_summary,
+)
 from cqrs_lab.presentation.stream import key_fields, short_id, stream_table
 from cqrs_lab.presentation.timeline_chart import COLOURS, REJECTED, is_rejected, timeline_chart
 
 __all__: list[str] = [
     "COLOURS",
+    "Playground",
     "REJECTED",
+    "describe_error",
     "is_rejected",
     "key_fields",
     "lab_map",
     "lag_chart",
+    "render_as_of",
+    "render_customer_stats",
+    "render_error",
+    "render_events",
+    "render_lag_chart",
+    "render_order_summary",
     "short_id",
     "stream_table",
     "timeline_chart",

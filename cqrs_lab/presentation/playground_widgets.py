@@ -1,0 +1,102 @@
+"""The playground's widgets and their layout: every panel, button and control, no behaviour.
+
+Each control gets a stable CSS class (``cqrs-create-button``, ``cqrs-events``, ...) so a
+browser test can find it; :class:`~cqrs_lab.presentation.playground.Playground` wires
+them to the lab.
+"""
+
+from __future__ import annotations
+
+import ipywidgets as w
+
+from cqrs_lab.presentation.playground_forms import OrderForm
+
+
+def _button(description: str, css: str, style: str = "") -> w.Button:
+    button = w.Button(description=description, button_style=style, layout=w.Layout(width="auto"))
+    button.add_class(css)
+    return button
+
+
+def _html(css: str, width: str = "auto") -> w.HTML:
+    panel = w.HTML(layout=w.Layout(width=width))
+    panel.add_class(css)
+    return panel
+
+
+class PlaygroundWidgets:
+    """Builds the widgets of a playground over ``self.lab`` and lays them out in ``widget``."""
+
+    def _build_widgets(self) -> None:
+        self.form = OrderForm(self.lab)
+        self.create_button = _button("Create order", "cqrs-create-button", "primary")
+        self.order = w.Dropdown(description="order", options=[])
+        self.order.add_class("cqrs-order")
+        self.reason = w.Text(value="changed my mind", description="reason")
+        self.reason.add_class("cqrs-reason")
+        self.cancel_button = _button("Cancel order", "cqrs-cancel-button", "warning")
+        self.ship_button = _button("Ship order", "cqrs-ship-button", "success")
+        self.query_button = _button("Query GetOrderById", "cqrs-query-button")
+        self.errors = _html("cqrs-errors", "420px")
+        self.query_result = _html("cqrs-query-result", "420px")
+
+        self.step_button = _button("Step 1 event", "cqrs-step-button")
+        self.catch_up_button = _button("Catch up", "cqrs-catch-up-button", "info")
+        self.pause_button = _button("Pause projector", "cqrs-pause-button")
+        self.rebuild_button = _button("Rebuild read models", "cqrs-rebuild-button", "danger")
+        self.batch_size = w.BoundedIntText(
+            value=self.lab.projector.batch_size, min=1, max=100_000, description="batch size"
+        )
+        self.batch_size.add_class("cqrs-batch-size")
+        self.delay = w.BoundedFloatText(value=0.0, min=0.0, max=3600.0, description="delay (s)")
+        self.delay.add_class("cqrs-delay")
+        self.mode = w.ToggleButtons(options=["async", "inline"], value=self.lab.consistency)
+        self.mode.add_class("cqrs-mode")
+        self.progress = w.FloatProgress(value=0.0, min=0.0, max=1.0, description="progress")
+        self.progress.add_class("cqrs-progress")
+        self.projector_status = _html("cqrs-projector-status")
+
+        self.events = _html("cqrs-events", "560px")
+        self.lag_chart = _html("cqrs-lag-chart-panel", "440px")
+        self.order_summary = _html("cqrs-order-summary", "560px")
+        self.customer_stats = _html("cqrs-customer-stats", "440px")
+        self.time_slider = w.IntSlider(
+            min=0, max=0, description="as of", continuous_update=False, layout={"width": "560px"}
+        )
+        self.time_slider.add_class("cqrs-time-slider")
+        self.as_of = _html("cqrs-time-travel", "560px")
+
+        commands = w.VBox(
+            [
+                w.HTML("<b>Commands</b>"),
+                self.form.widget,
+                self.create_button,
+                w.HBox([self.order, self.reason]),
+                w.HBox([self.cancel_button, self.ship_button, self.query_button]),
+            ]
+        )
+        beside = w.VBox(
+            [w.HTML("<b>Errors</b>"), self.errors, w.HTML("<b>Query</b>"), self.query_result]
+        )
+        projector = w.VBox(
+            [
+                w.HTML("<b>Projector</b>"),
+                w.HBox(
+                    [self.step_button, self.catch_up_button, self.pause_button, self.batch_size]
+                ),
+                w.HBox([self.mode, self.rebuild_button, self.delay]),
+                w.HBox([self.progress, self.projector_status]),
+            ]
+        )
+        self.widget = w.VBox(
+            [
+                w.HBox([commands, beside]),
+                projector,
+                w.HBox([self.events, self.lag_chart]),
+                w.HBox([self.order_summary, self.customer_stats]),
+                w.HTML("<b>Time travel</b>: the read model as of any global position"),
+                self.time_slider,
+                self.as_of,
+            ]
+        )
+        self.widget.add_class("cqrs-playground")

@@ -1,0 +1,305 @@
+"""The playground, driven headless: click buttons, set widgets, read the panels' HTML back."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from cqrs_lab.orders import ADA, GRACE, build_lab
+from cqrs_lab.presentation import Playground
+
+
+@pytest.fixture
+def app(lab):
+    return Playground(lab)
+
+
+def state(app):
+    """What a rejected command must leave alone: the store's head and every table."""
+    lab = app.lab
+    return (
+        lab.event_store.head,
+        lab.read_model("order_summary").to_dict("list"),
+        lab.read_model("customer_stats").to_dict("list"),
+        app.events.value,
+        app.order_summary.value,
+    )
+
+
+def event_positions(app) -> list[int]:
+    return [
+        int(p)
+        for p in re.findall(r'class="cqrs-event[^"]*" data-position="(\d+)"', app.events.value)
+    ]
+
+
+def order_rows(app) -> list[str]:
+    return re.findall(r'class="cqrs-row[^"]*" data-key="([^"]+)"', app.order_summary.value)
+
+
+def stale_rows(app) -> list[str]:
+    return re.findall(r'class="cqrs-row cqrs-stale" data-key="([^"]+)"', app.order_summary.value)
+
+
+def place_order(app, lines=(("SILENT-KEYBOARD", 2),), customer=ADA):
+    app.form.fill(customer, list(lines))
+    app.create_button.click()
+    assert app.last_error is None, app.errors.value
+    return app.lab.event_store.read_all()[-len(lines) - 1].stream_id
+
+
+# -- create ----------------------------------------------------------------------------
+
+
+def test_clicking_create_shows_the_new_events_but_not_yet_a_read_model_row(app):
+    order_id = place_order(app, [("SILENT-KEYBOARD", 2), ("MIDNIGHT-LAMP", 1)])
+
+    assert event_positions(app) == [1, 2, 3]
+    assert 'data-type="OrderCreated"' in app.events.value
+    assert str(order_id) in app.events.value
+    assert "No errors." in app.errors.value
+    assert order_rows(app) == []  # async: the projector has not run
+
+
+def test_create_then_catch_up_makes_the_row_appear_with_its_total(app):
+    order_id = place_order(app, [("SILENT-KEYBOARD", 2)])
+
+    app.catch_up_button.click()
+
+    assert order_rows(app) == [str(order_id)]
+    assert "179.00" in app.order_summary.value  # 2 x 89.50
+    assert "Ada Lovelace" in app.customer_stats.value
+    assert "projector at position 2" in app.events.value
+
+
+def test_the_order_dropdown_selects_the_newest_order(app):
+    place_order(app)
+    newest = place_order(app, customer=GRACE)
+
+    assert app.order.value == newest
+    assert "Grace Hopper" in app.order.label
+
+
+# -- invalid input: error shown, nothing changed -----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "address", "message"),
+    [
+        ([("SILENT-KEYBOARD", 0)], {}, "items.0.quantity"),
+        ([], {}, "items: List should have at least 1 item"),
+        ([("WOBBLY-TABLE", 1)], {}, "insufficient inventory for product WOBBLY-TABLE"),
+        ([("CRUNCHY-ARMCHAIR", 6)], {}, "requested 6, available 5"),
+        ([("SILENT-KEYBOARD", 1)], {"city": ""}, "shipping_address.city"),
+    ],
+    ids=["quantity-zero", "empty-order", "out-of-stock", "more-than-in-stock", "no-city"],
+)
+def test_invalid_create_shows_the_error_and_changes_nothing(app, lines, address, message):
+    place_order(app)
+    app.catch_up_button.click()
+    before = state(app)
+
+    app.form.fill(ADA, lines, **address)
+    app.create_button.click()
+
+    assert message in app.errors.value
+    assert "Rejected" in app.errors.value
+    assert state(app) == before
+
+
+def test_cancelling_a_shipped_order_shows_the_error_and_changes_nothing(app):
+    order_id = place_order(app)
+    app.ship_button.click()
+    app.catch_up_button.click()
+    before = state(app)
+
+    app.cancel_button.click()
+
+    assert f"Cannot cancel shipped order {order_id}" in app.errors.value
+    assert state(app) == before
+
+
+def test_a_blank_cancel_reason_names_the_reason_field(app):
+    place_order(app)
+    before = state(app)
+
+    app.reason.value = ""
+    app.cancel_button.click()
+
+    assert "reason" in app.errors.value
+    assert state(app) == before
+
+
+def test_a_good_command_clears_the_previous_error(app):
+    app.form.fill(ADA, [])
+    app.create_button.click()
+    assert "Rejected" in app.errors.value
+
+    place_order(app)
+
+    assert "No errors." in app.errors.value
+
+
+# -- cancel and ship -----------------------------------------------------------------------
+
+
+def test_cancel_appends_order_cancelled_with_the_reason_and_the_row_follows(app):
+    order_id = place_order(app)
+    app.catch_up_button.click()
+
+    app.reason.value = "found a cheaper one"
+    app.cancel_button.click()
+
+    assert 'data-type="OrderCancelled"' in app.events.value
+    assert "reason: found a cheaper one" in app.events.value
+    assert stale_rows(app) == [str(order_id)]  # the row still says pending
+    app.catch_up_button.click()
+    assert stale_rows(app) == []
+    assert "cancelled" in app.order_summary.value
+
+
+def test_ship_appends_order_shipped_and_the_row_says_shipped_after_catch_up(app):
+    place_order(app)
+
+    app.ship_button.click()
+    app.catch_up_button.click()
+
+    assert 'data-type="OrderShipped"' in app.events.value
+    assert "shipped" in app.order_summary.value
+
+
+# -- query -----------------------------------------------------------------------------------
+
+
+def test_query_answers_none_until_the_projector_has_run_then_the_order_view(app):
+    order_id = place_order(app)
+
+    app.query_button.click()
+    assert "returned <b>None</b>" in app.query_result.value
+
+    app.catch_up_button.click()
+    app.query_button.click()
+    assert f'data-order-id="{order_id}"' in app.query_result.value
+    assert "Ada Lovelace" in app.query_result.value and "pending" in app.query_result.value
+
+
+# -- projector controls ----------------------------------------------------------------------
+
+
+def test_step_applies_one_event_and_moves_the_projector_mark(app):
+    place_order(app)  # 2 events
+
+    app.step_button.click()
+
+    assert app.lab.projector.position == 1
+    assert "projector at position 1" in app.events.value
+    assert 'class="cqrs-event cqrs-pending" data-position="2"' in app.events.value
+    assert len(order_rows(app)) == 1 and stale_rows(app) == order_rows(app)
+
+
+def test_the_processing_delay_advances_the_simulated_clock_per_batch(app):
+    place_order(app)
+    start = app.lab.clock.now()
+    app.delay.value = 30.0
+    app.batch_size.value = 1
+
+    app.catch_up_button.click()  # two events, two batches
+
+    assert (app.lab.clock.now() - start).total_seconds() == 60.0
+    assert app.lab.projector.batch_size == 1
+    assert app.progress.value == 1.0
+
+
+def test_paused_projector_refuses_to_run_and_inline_mode_waits_for_resume(app):
+    app.pause_button.click()
+    assert app.step_button.disabled and app.pause_button.description == "Resume projector"
+    app.mode.value = "inline"  # disabled in the browser, but the state may still change
+
+    place_order(app)
+    app.catch_up()
+
+    assert app.lab.projector.position == 0
+    assert "paused" in app.errors.value
+    app.pause_button.click()
+    assert app.lab.projector.position == 2
+
+
+def test_inline_mode_projects_each_command_before_the_click_returns(app):
+    place_order(app)
+
+    app.mode.value = "inline"
+    assert app.lab.consistency == "inline"
+    assert app.lab.projector.position == 2  # switching catches up
+
+    order_id = place_order(app, customer=GRACE)
+    assert str(order_id) in order_rows(app)
+    assert stale_rows(app) == []
+
+    app.mode.value = "async"
+    place_order(app)
+    assert app.lab.projector.position == 4
+
+
+def test_rebuild_recomputes_the_read_models_and_fills_the_progress_bar(app):
+    place_order(app)
+    place_order(app, customer=GRACE)
+    app.catch_up_button.click()
+    before = app.lab.read_model("order_summary").to_dict("list")
+    app.progress.value = 0.0
+
+    app.rebuild_button.click()
+
+    assert app.progress.value == 1.0
+    assert app.lab.read_model("order_summary").to_dict("list") == before
+    assert len(order_rows(app)) == 2
+
+
+def test_lag_chart_shows_events_behind_and_the_alert_threshold(app):
+    for _ in range(6):  # 12 events > threshold 10
+        place_order(app)
+
+    chart = app.lag_chart.value
+    assert "events behind (now 12" in chart
+    assert "alert threshold 10" in chart
+    assert 'data-alerts="0"' not in chart
+    assert "simulated time (s): 0 to" in chart
+
+
+# -- time travel -----------------------------------------------------------------------------
+
+
+def test_time_travel_shows_the_read_model_as_of_the_slider_position(app):
+    first = place_order(app)
+    second = place_order(app, customer=GRACE)
+    assert app.time_slider.max == 4
+
+    app.time_slider.value = 2
+    assert str(first)[:8] in app.as_of.value
+    assert str(second)[:8] not in app.as_of.value
+    assert "as of position 2 of 4: 1 orders" in app.as_of.value
+
+    app.time_slider.value = 0
+    assert "0 orders" in app.as_of.value
+    assert app.lab.projector.position == 0  # time travel never touches the live read side
+
+
+# -- a busy lab stays bounded ------------------------------------------------------------------
+
+
+def test_panels_stay_bounded_in_a_lab_with_thousands_of_events():
+    from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
+
+    lab = build_lab(seed=3, customers=workload_customers(50), stock=workload_stock())
+    run_workload(lab, 300)  # 1,200+ events
+    app = Playground(lab, event_limit=12, row_limit=10)
+    app.catch_up_button.click()
+
+    place_order(app, lines=[("PAPER-CLIPS", 1)], customer=next(iter(lab.catalogue.customers)))
+
+    assert len(event_positions(app)) == 12
+    assert event_positions(app)[-1] == lab.event_store.head
+    assert "projector at position" in app.events.value
+    assert len(order_rows(app)) == 10
+    assert "300 rows" in app.order_summary.value
+    assert len(app.order.options) == 20
