@@ -18,8 +18,11 @@ from datetime import datetime
 import duckdb
 
 from cqrs_lab.clock import Clock, SystemClock
+from cqrs_lab.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
+from cqrs_lab.delivery import DeliveryIncident, event_problem, in_order
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.projection import Projection
+from cqrs_lab.faults import FaultPlan, InjectedCrash
+from cqrs_lab.projection import Projection, ProjectionError
 
 CHECKPOINTS = "projector_checkpoints"
 
@@ -41,6 +44,8 @@ class Lag:
     """``head - position``: events stored but not yet in every read model."""
     seconds_behind: float
     """Age of the oldest unprojected event (0.0 when caught up)."""
+    dead_letters: int = 0
+    """Events some projection could not apply and that still wait for a fix."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +69,15 @@ class Projector:
         projections: Iterable[Projection] = (),
         clock: Clock | None = None,
         batch_size: int = 1000,
+        dead_letter_policy: DeadLetterPolicy = "raise",
+        faults: FaultPlan | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if dead_letter_policy not in POLICIES:
+            raise ValueError(
+                f"dead_letter_policy must be one of {POLICIES}, got {dead_letter_policy!r}"
+            )
         self.event_store = event_store
         self.connection = connection
         """The writable DuckDB connection: projections only. Everyone else uses read_db."""
@@ -77,6 +88,15 @@ class Projector:
         self._checkpoints: dict[str, int] = {}  # mirror of the committed checkpoint rows
         self.observers: list[Callable[[BatchCommitted], None]] = []
         """Told after each commit."""
+        self.dead_letter_policy: DeadLetterPolicy = dead_letter_policy
+        """What a poison event does: ``"raise"``, ``"stop"`` its projection, or ``"skip"`` it."""
+        self.faults = faults
+        """A :class:`FaultPlan` to break delivery on purpose (None: a healthy transport)."""
+        self.incidents: list[DeliveryIncident] = []
+        """Duplicates dropped, gaps refused and crashes seen, in order."""
+        self.dead_letters = DeadLetters(connection)
+        """The dead-letter table (``projector_dead_letters``) and its open entries."""
+        self._failing: str | None = None  # the projection being applied, for dead letters
         connection.execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} "
             "(projection VARCHAR PRIMARY KEY, position BIGINT NOT NULL, updated_at TIMESTAMP)"
@@ -118,7 +138,8 @@ class Projector:
         head, position, now = self.event_store.head, self.position, self.clock.now()
         oldest = self.event_store.read_all(after=position, limit=1)
         seconds = (now - oldest[0].recorded_at).total_seconds() if oldest else 0.0
-        return Lag(now, head, position, head - position, max(seconds, 0.0))
+        dead = len(self.dead_letters.open)
+        return Lag(now, head, position, head - position, max(seconds, 0.0), dead)
 
     # -- running --------------------------------------------------------------------------
 
@@ -127,6 +148,11 @@ class Projector:
         if n < 1:
             raise ValueError(f"step needs n >= 1, got {n}")
         return self._apply_next(list(self.projections.values()), n)
+
+    @property
+    def stopped(self) -> dict[str, int]:
+        """Projections halted by a dead letter (policy ``"stop"``): name -> its position."""
+        return {name: pos for (name, pos), s in self.dead_letters.open.items() if s == "stopped"}
 
     def catch_up(self, on_progress: Progress | None = None) -> int:
         """Apply everything not yet projected, ``batch_size`` events per transaction."""
@@ -186,27 +212,124 @@ class Projector:
             self._reload_checkpoints()
 
     def _apply_next(self, selected: list[Projection], limit: int) -> int:
+        stopped = self.stopped
+        selected = [p for p in selected if p.name not in stopped]
         start = min((self._checkpoints[p.name] for p in selected), default=self.event_store.head)
-        batch = self.event_store.read_all(after=start, limit=limit)
+        batch = self._deliver(start, limit)
         if not batch:
             return 0
-        with self._transaction():
-            self._apply_batch(selected, batch, self._checkpoints)
+        try:
+            with self._transaction():
+                self._apply_batch(selected, batch, self._checkpoints)
+                if self.faults:
+                    self.faults.before_commit(batch)
+        except InjectedCrash as crash:
+            self.incidents.append(DeliveryIncident("crash", crash.position, str(crash)))
+            raise
+        except Exception as error:
+            if self.dead_letter_policy == "raise":
+                raise
+            return self._dead_letter(selected, batch, error)
         self._notify(selected, batch[0].position, batch[-1].position)
+        if self.faults:
+            try:
+                self.faults.after_commit(batch[-1].position)
+            except InjectedCrash as crash:
+                self.incidents.append(DeliveryIncident("crash", crash.position, str(crash)))
+                raise
         return len(batch)
+
+    def _deliver(self, start: int, limit: int) -> list[RecordedEvent]:
+        """The next gap-free run of events after ``start``, through the (faulty) transport.
+
+        A delivery that begins past a gap is refused and re-read from the checkpoint; after
+        three refusals the projector waits (returns nothing) rather than skip ahead.
+        """
+        for _ in range(3):
+            delivered = self.event_store.read_all(after=start, limit=limit)
+            if self.faults:
+                delivered = self.faults.deliver(delivered)
+            batch, incidents = in_order(delivered, start)
+            self.incidents.extend(incidents)
+            if batch or not delivered:
+                return batch
+        return []
+
+    def _dead_letter(self, selected: list[Projection], batch: list[RecordedEvent], error) -> int:
+        """A batch failed under policy stop/skip: find the event, record it, go on."""
+        if len(batch) > 1:
+            # Which event? Replay the batch one event per transaction to isolate it.
+            done = 0
+            for _ in batch:
+                if not (applied := self._apply_next(selected, 1)):
+                    break
+                done += applied
+            return done
+        name = getattr(error, "projection", None) or self._failing
+        if name is None:
+            raise error  # not an event's fault (e.g. the checkpoint write): nothing to skip
+        status = "skipped" if self.dead_letter_policy == "skip" else "stopped"
+        self.dead_letters.record(name, batch[0], error, status, self.clock.now())
+        # The other projections (and, when skipping, this one) take the event without it.
+        return self._apply_next(selected, 1)
 
     def _apply_batch(
         self, selected: list[Projection], batch: list[RecordedEvent], checkpoints: dict[str, int]
     ) -> None:
-        """Inside an open transaction: each projection folds the events past its checkpoint."""
+        """Inside an open transaction: each projection folds the events past its checkpoint.
+
+        Damaged events and poisoned handlers raise ``ProjectionError`` naming the projection
+        and position, which rolls the whole batch back.
+        """
         for projection in selected:
+            self._failing = projection.name
             after = checkpoints[projection.name]
-            wanted = [
-                r for r in batch if r.position > after and isinstance(r.event, projection.handles)
-            ]
+            skipped = self.dead_letters.skipped(projection.name)
+            wanted = []
+            for r in batch:
+                if r.position <= after or r.position in skipped:
+                    continue
+                if problem := event_problem(r):
+                    raise ProjectionError(projection.name, r, problem)
+                if isinstance(r.event, projection.handles):
+                    if self.faults:
+                        self.faults.before_handle(projection.name, r)
+                    wanted.append(r)
             if wanted:
                 projection.apply_batch(self.connection, wanted)
+        self._failing = None
         self._set_checkpoints(selected, batch[-1].position)
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def retry_dead_letters(self) -> int:
+        """Try every open dead letter again (after the fix); returns how many now apply.
+
+        A stopped projection resumes at the event that stopped it. A skipped event sits in
+        the middle of its read model, so that projection is rebuilt with it, in one
+        transaction: if the event still fails, nothing changes but the attempt count.
+        """
+        waiting = dict(self.dead_letters.open)
+        if not waiting:
+            return 0
+        self.dead_letters.set_status(list(waiting), "retrying")
+        rebuild = sorted({name for (name, _), status in waiting.items() if status == "skipped"})
+        try:
+            if rebuild:
+                self.rebuild(rebuild)
+        except Exception as error:
+            # Rolled back: the skipped events stay skipped; stopped ones still get their turn.
+            self.dead_letters.set_status(
+                [k for k, s in waiting.items() if s == "skipped"], "skipped"
+            )
+            if not isinstance(error, ProjectionError):
+                raise
+            failed = self.event_store.read_all(after=error.position - 1, limit=1)[0]
+            self.dead_letters.record(error.projection, failed, error, "skipped", self.clock.now())
+        self.catch_up()
+        resolved = [k for k in waiting if k not in self.dead_letters.open]
+        self.dead_letters.set_status(resolved, "resolved")
+        return len(resolved)
 
     def _set_checkpoints(self, selected: list[Projection], position: int) -> None:
         self.connection.execute(
