@@ -35,6 +35,7 @@ from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, Shi
 from cqrs_lab.orders.lab import Catalogue, Lab, build_lab
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.projections_v2 import OrderProjectionV2
 from cqrs_lab.orders.queries import (
     CustomerStatsView,
     GetCustomerStats,
@@ -84,6 +85,7 @@ __all__ = [
     "OrderItemAdded",
     "OrderNotFoundError",
     "OrderProjection",
+    "OrderProjectionV2",
     "OrderRejected",
     "OrderShipped",
     "OrderStatus",

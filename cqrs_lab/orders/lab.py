@@ -17,7 +17,9 @@ import pandas as pd
 from cqrs_lab import defaults
 from cqrs_lab.clock import Clock, SimulatedClock
 from cqrs_lab.command_bus import CommandBus
+from cqrs_lab.dead_letters import DeadLetterPolicy
 from cqrs_lab.event_store import InMemoryEventStore
+from cqrs_lab.faults import FaultPlan
 from cqrs_lab.frames import events_frame
 from cqrs_lab.ids import IdSource, SeededIds
 from cqrs_lab.lag_monitor import LagMonitor
@@ -143,6 +145,9 @@ def build_lab(
     database: str = ":memory:",
     max_events_behind: int | None = 10,
     record_history: bool = True,
+    dead_letter_policy: DeadLetterPolicy = "raise",
+    faults: FaultPlan | None = None,
+    command_retries: int = 0,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
@@ -156,6 +161,9 @@ def build_lab(
         database: DuckDB database (in memory by default).
         max_events_behind: the lag monitor's alert threshold.
         record_history: keep the timeline and lag samples (turn off for big benchmarks).
+        dead_letter_policy: what a poison event does: ``"raise"``, ``"stop"`` or ``"skip"``.
+        faults: a :class:`~cqrs_lab.FaultPlan` to break delivery on purpose.
+        command_retries: how often the command bus retries after a ``ConcurrencyError``.
 
     The lab's clock and ids become the defaults for new commands and events.
     """
@@ -177,7 +185,7 @@ def build_lab(
 
     event_store = InMemoryEventStore(clock)
     orders = EventSourcedRepository(event_store, Order)
-    command_bus = CommandBus(EventPublisher())
+    command_bus = CommandBus(EventPublisher(), retries=command_retries)
     command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
     command_bus.register(CancelOrder, CancelOrderHandler(orders))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))
@@ -196,6 +204,8 @@ def build_lab(
         projections=[available[name]() for name in read_models],
         clock=clock,
         batch_size=batch_size,
+        dead_letter_policy=dead_letter_policy,
+        faults=faults,
     )
     read_db = ReadOnlyConnection(connection)
     query_bus = QueryBus()
