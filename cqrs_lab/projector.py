@@ -313,19 +313,18 @@ class Projector:
         if not waiting:
             return 0
         self.dead_letters.set_status(list(waiting), "retrying")
-        rebuild = sorted({name for (name, _), status in waiting.items() if status == "skipped"})
-        try:
-            if rebuild:
-                self.rebuild(rebuild)
-        except Exception as error:
-            # Rolled back: the skipped events stay skipped; stopped ones still get their turn.
-            self.dead_letters.set_status(
-                [k for k, s in waiting.items() if s == "skipped"], "skipped"
-            )
-            if not isinstance(error, ProjectionError):
-                raise
-            failed = self.event_store.read_all(after=error.position - 1, limit=1)[0]
-            self.dead_letters.record(error.projection, failed, error, "skipped", self.clock.now())
+        for name in sorted({name for (name, _), status in waiting.items() if status == "skipped"}):
+            try:
+                self.rebuild([name])
+            except Exception as error:
+                # Rolled back: this projection's skipped events stay skipped, one more attempt
+                # for the event that failed (or for each suspect, if the error has no position).
+                keys = [k for k, s in waiting.items() if s == "skipped" and k[0] == name]
+                self.dead_letters.set_status(keys, "skipped")
+                position = getattr(error, "position", None)
+                for _, failed_at in [(name, position)] if position else keys:
+                    failed = self.event_store.read_all(after=failed_at - 1, limit=1)[0]
+                    self.dead_letters.record(name, failed, error, "skipped", self.clock.now())
         self.catch_up()
         resolved = [k for k in waiting if k not in self.dead_letters.open]
         self.dead_letters.set_status(resolved, "resolved")
