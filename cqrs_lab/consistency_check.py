@@ -2,7 +2,7 @@
 
 The event log is the truth; a read model is only a cache of a fold over it. So the check is
 simple and needs no trust in the projector: fold the same events again, from scratch, into
-a scratch in-memory DuckDB, and compare row by row with the live tables. Each projection is
+a scratch schema of the same DuckDB database (dropped afterwards), and compare row by row with the live tables. Each projection is
 compared at its own checkpoint, so a read model that is merely behind is not "wrong". Run
 it after every fault: an empty ``differences`` frame is the proof nothing was lost or
 counted twice.
@@ -10,6 +10,7 @@ counted twice.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from cqrs_lab.projector import Projector
 from cqrs_lab.time_travel import _StoreUpTo
 
 DIFF_COLUMNS = ["table", "key", "column", "live", "rebuilt"]
+_scratch_numbers = itertools.count(1)
 
 
 @dataclass(frozen=True)
@@ -65,22 +67,33 @@ def check_consistency(target: Any) -> ConsistencyReport:
         groups[projector.checkpoints()[name]].append(projection)
     differences: list[dict[str, str]] = []
     unprojectable = []
-    for position, projections in sorted(groups.items()):
-        scratch = Projector(
-            _StoreUpTo(projector.event_store, position),  # type: ignore[arg-type]
-            duckdb.connect(":memory:"),
-            projections=projections,
-            clock=projector.clock,
-            batch_size=100_000,
-            dead_letter_policy="skip",
-        )
-        scratch.catch_up()
-        unprojectable.append(scratch.dead_letters.frame())
-        for projection in projections:
-            for table in projection.tables:
-                live = _rows(projector.connection, table)
-                rebuilt = _rows(scratch.connection, table)
-                differences += _diff(table, live, rebuilt)
+    # The rebuild goes into a scratch schema of the same database: a new connection to
+    # DuckDB costs far more than a schema, and the schema is dropped afterwards.
+    scratch_db = projector.connection.cursor()
+    schemas = []
+    try:
+        for position, projections in sorted(groups.items()):
+            schemas.append(f"consistency_check_{next(_scratch_numbers)}")
+            scratch_db.execute(f"CREATE SCHEMA {schemas[-1]}")
+            scratch_db.execute(f"SET schema = '{schemas[-1]}'")
+            scratch = Projector(
+                _StoreUpTo(projector.event_store, position),  # type: ignore[arg-type]
+                scratch_db,
+                projections=projections,
+                clock=projector.clock,
+                batch_size=100_000,
+                dead_letter_policy="skip",
+            )
+            scratch.catch_up()
+            unprojectable.append(scratch.dead_letters.frame())
+            for projection in projections:
+                for table in projection.tables:
+                    live = _rows(projector.connection, table)
+                    rebuilt = _rows(scratch_db, table, schemas[-1])
+                    differences += _diff(table, live, rebuilt)
+    finally:
+        for schema in schemas:
+            scratch_db.execute(f"DROP SCHEMA IF EXISTS {schema} CASCADE")
     frame = pd.DataFrame(differences, columns=DIFF_COLUMNS)
     frame = frame.sort_values(DIFF_COLUMNS[:3], ignore_index=True)
     bad = [f for f in unprojectable if not f.empty]
@@ -92,8 +105,11 @@ def check_consistency(target: Any) -> ConsistencyReport:
     )
 
 
-def _rows(con: duckdb.DuckDBPyConnection, table: Table) -> dict[Any, dict[str, Any]]:
-    cursor = con.execute(f"SELECT * FROM {table.name}")
+def _rows(
+    con: duckdb.DuckDBPyConnection, table: Table, schema: str | None = None
+) -> dict[Any, dict[str, Any]]:
+    name = f"{schema}.{table.name}" if schema else table.name
+    cursor = con.execute(f"SELECT * FROM {name}")
     names = [d[0] for d in cursor.description]
     return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
 

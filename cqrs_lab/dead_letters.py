@@ -39,14 +39,20 @@ class DeadLetters:
         self.connection = connection
         self.open: dict[tuple[str, int], str] = {}
         """(projection, position) -> status, for every dead letter not yet resolved."""
+        self._created = False
         self.reload()
 
     def _exists(self) -> bool:
         # Created with the first dead letter, so a healthy lab's table list stays as it was.
+        if self._created:
+            return True
         found = self.connection.execute(
-            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ?", [DEAD_LETTERS]
+            "SELECT count(*) FROM duckdb_tables() WHERE table_name = ? "
+            "AND schema_name = current_schema()",
+            [DEAD_LETTERS],
         ).fetchone()
-        return bool(found and found[0])
+        self._created = bool(found and found[0])
+        return self._created
 
     def _create(self) -> None:
         self.connection.execute(

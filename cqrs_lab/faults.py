@@ -67,8 +67,8 @@ class FaultPlan:
                 self.duplicate.discard(recorded.position)
                 delivered.append(recorded)
                 self.fired.append(f"delivered position {recorded.position} twice")
-        if self.reverse_batches and len(delivered) > 1:
-            self.reverse_batches -= 1
+        if self.reverse_batches and delivered:
+            self.reverse_batches -= 1  # a batch of one reversed is the same batch: used up
             delivered.reverse()
             self.fired.append(
                 f"delivered positions {batch[0].position}-{batch[-1].position} in reverse"

@@ -325,9 +325,23 @@ class Projector:
                 for _, failed_at in [(name, position)] if position else keys:
                     failed = self.event_store.read_all(after=failed_at - 1, limit=1)[0]
                     self.dead_letters.record(name, failed, error, "skipped", self.clock.now())
-        self.catch_up()
-        resolved = [k for k in waiting if k not in self.dead_letters.open]
-        self.dead_letters.set_status(resolved, "resolved")
+        try:
+            self.catch_up()
+        finally:
+            # Resolved: no longer failing and applied (its projection is past it). A crash
+            # mid-retry puts the rest back as they were.
+            checkpoints = self.checkpoints()
+            resolved = [
+                (name, position)
+                for name, position in waiting
+                if (name, position) not in self.dead_letters.open
+                and checkpoints.get(name, 0) >= position
+            ]
+            self.dead_letters.set_status(resolved, "resolved")
+            for status in ("skipped", "stopped"):
+                again = [k for k, s in waiting.items() if s == status]
+                again = [k for k in again if k not in resolved and k not in self.dead_letters.open]
+                self.dead_letters.set_status(again, status)
         return len(resolved)
 
     def _set_checkpoints(self, selected: list[Projection], position: int) -> None:

@@ -142,7 +142,7 @@ def build_lab(
     consistency: Consistency = "async",
     read_models: Iterable[str] = READ_MODELS,
     batch_size: int = 1000,
-    database: str = ":memory:",
+    database: str | duckdb.DuckDBPyConnection = ":memory:",
     max_events_behind: int | None = 10,
     record_history: bool = True,
     dead_letter_policy: DeadLetterPolicy = "raise",
@@ -158,7 +158,7 @@ def build_lab(
         consistency: ``"async"`` (default) or ``"inline"`` (read-your-writes).
         read_models: which of ``order_summary`` and ``customer_stats`` to run.
         batch_size: events per projector transaction.
-        database: DuckDB database (in memory by default).
+        database: DuckDB database (in memory by default), or an open connection to use.
         max_events_behind: the lag monitor's alert threshold.
         record_history: keep the timeline and lag samples (turn off for big benchmarks).
         dead_letter_policy: what a poison event does: ``"raise"``, ``"stop"`` or ``"skip"``.
@@ -190,7 +190,7 @@ def build_lab(
     command_bus.register(CancelOrder, CancelOrderHandler(orders))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))
 
-    connection = duckdb.connect(database)
+    connection = duckdb.connect(database) if isinstance(database, str) else database
     available = {
         "order_summary": lambda: OrderProjection(customer_service),
         "customer_stats": lambda: CustomerStatsProjection(customer_service),
