@@ -65,19 +65,23 @@ _REQUIRED: dict[type, frozenset[str]] = {}
 
 
 def event_problem(recorded: RecordedEvent) -> str | None:
-    """Why ``recorded`` cannot be projected (not an event, fields missing, wrong stream), or None."""
+    """Why ``recorded`` cannot be projected (not an event, fields missing, wrong stream), or None.
+
+    Runs for every event the projector applies, so the common case is kept to a dict
+    lookup, a subset test and one comparison.
+    """
     event = recorded.event
-    if not isinstance(event, DomainEvent):
-        return f"position {recorded.position} holds a {type(event).__name__}, not a DomainEvent"
     kind = type(event)
     required = _REQUIRED.get(kind)
     if required is None:
+        if not isinstance(event, DomainEvent):
+            return f"position {recorded.position} holds a {kind.__name__}, not a DomainEvent"
         required = _REQUIRED[kind] = frozenset(
             name for name, info in kind.model_fields.items() if info.is_required()
         )
-    missing = required - event.model_fields_set
-    if missing:
-        return f"{kind.__name__} is missing field(s) {', '.join(sorted(missing))}"
+    if not required.issubset(event.__pydantic_fields_set__):
+        missing = ", ".join(sorted(required - event.__pydantic_fields_set__))
+        return f"{kind.__name__} is missing field(s) {missing}"
     if event.aggregate_id != recorded.stream_id:
         return f"{kind.__name__} belongs to {event.aggregate_id}, not stream {recorded.stream_id}"
     return None

@@ -281,20 +281,25 @@ class Projector:
         Damaged events and poisoned handlers raise ``ProjectionError`` naming the projection
         and position, which rolls the whole batch back.
         """
+        # Refuse damaged events (checked once per batch), naming the projection that met them.
+        problems = [(r, problem) for r in batch if (problem := event_problem(r))]
         for projection in selected:
             self._failing = projection.name
             after = checkpoints[projection.name]
             skipped = self.dead_letters.skipped(projection.name)
-            wanted = []
-            for r in batch:
-                if r.position <= after or r.position in skipped:
-                    continue
-                if problem := event_problem(r):
-                    raise ProjectionError(projection.name, r, problem)
-                if isinstance(r.event, projection.handles):
-                    if self.faults:
-                        self.faults.before_handle(projection.name, r)
-                    wanted.append(r)
+            for recorded, problem in problems:
+                if recorded.position > after and recorded.position not in skipped:
+                    raise ProjectionError(projection.name, recorded, problem)
+            wanted = [
+                r
+                for r in batch
+                if r.position > after
+                and r.position not in skipped
+                and isinstance(r.event, projection.handles)
+            ]
+            if self.faults:
+                for recorded in wanted:
+                    self.faults.before_handle(projection.name, recorded)
             if wanted:
                 projection.apply_batch(self.connection, wanted)
         self._failing = None
