@@ -6,6 +6,11 @@ before the commit leaves tables and checkpoint as they were, so the batch is sim
 delivered again; a batch that already committed is never applied twice, because its
 events sit at or below the checkpoint. That is the fix for the seed's bug 3
 (``total_amount = total_amount + $1`` counting a redelivered event twice).
+
+Delivery is checked by position (:mod:`cqrs_lab.delivery`): duplicates are dropped and the
+projector never skips ahead over a gap. An event a projection cannot apply follows the
+``dead_letter_policy`` (:mod:`cqrs_lab.dead_letters`). ``projector.faults`` takes a
+:class:`~cqrs_lab.faults.FaultPlan` that breaks delivery on purpose, for teaching and tests.
 """
 
 from __future__ import annotations

@@ -162,8 +162,8 @@ def reference_fold(events):
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(
-    script=st.lists(operations, max_size=12),
-    batch_size=st.integers(1, 5),
+    script=st.lists(operations, max_size=10),
+    batch_size=st.integers(2, 5),
     policy=st.sampled_from(["skip", "stop"]),
 )
 def test_read_models_equal_a_rebuild_and_a_plain_fold_after_any_faults(script, batch_size, policy):
