@@ -11,7 +11,6 @@ gives the same run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from uuid import UUID
 
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
 from cqrs_lab.projection import ProjectionError
@@ -134,6 +133,6 @@ def tamper_event(store: InMemoryEventStore, position: int, replacement: object) 
     old = log[position - 1]
     new = replace(old, event=replacement)  # type: ignore[arg-type]
     log[position - 1] = new
-    stream: list[RecordedEvent] = store._streams[UUID(str(old.stream_id))]
+    stream = store._streams[old.stream_id]
     stream[[r.position for r in stream].index(position)] = new
     return old.event
