@@ -6,9 +6,13 @@ domain lives in :mod:`cqrs_lab.orders`; charts and widgets in :mod:`cqrs_lab.pre
 """
 
 from cqrs_lab.aggregate import Aggregate
+from cqrs_lab.blue_green import BlueGreenRebuild
 from cqrs_lab.clock import Clock, SimulatedClock, SystemClock
-from cqrs_lab.command_bus import CommandBus, CommandHandler
+from cqrs_lab.command_bus import CommandBus, CommandHandler, CommandIdReusedError
+from cqrs_lab.consistency_check import ConsistencyReport, check_consistency
+from cqrs_lab.delivery import DeliveryIncident
 from cqrs_lab.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
+from cqrs_lab.faults import FaultPlan, InjectedCrash, PoisonedEventError, tamper_event
 from cqrs_lab.ids import RandomIds, SeededIds
 from cqrs_lab.lag_monitor import LagAlert, LagMonitor
 from cqrs_lab.messages import Command, DomainEvent, Query
@@ -26,19 +30,26 @@ __all__ = [
     "Aggregate",
     "AggregateNotFoundError",
     "BatchCommitted",
+    "BlueGreenRebuild",
     "Clock",
     "Command",
     "CommandBus",
     "CommandHandler",
+    "CommandIdReusedError",
     "ConcurrencyError",
+    "ConsistencyReport",
+    "DeliveryIncident",
     "DomainEvent",
     "EventPublisher",
     "EventSourcedRepository",
+    "FaultPlan",
     "InMemoryEventStore",
+    "InjectedCrash",
     "Lag",
     "LagAlert",
     "LagMonitor",
     "NoHandlerFoundError",
+    "PoisonedEventError",
     "Projection",
     "ProjectionError",
     "Projector",
@@ -56,5 +67,7 @@ __all__ = [
     "Timeline",
     "TimelineEntry",
     "WriteModelAccessError",
+    "check_consistency",
     "read_models_as_of",
+    "tamper_event",
 ]

@@ -65,6 +65,11 @@ class Aggregate:
         Aggregate.__init__(aggregate, id)
         cls._init_state(aggregate)
         for event in events:
+            if not isinstance(event, DomainEvent):
+                raise TypeError(
+                    f"{cls.__name__} {id} cannot apply {type(event).__name__}: "
+                    "its stream holds something that is not a DomainEvent"
+                )
             if event.aggregate_id != id or event.version != aggregate.version + 1:
                 raise ValueError(
                     f"cannot replay {type(event).__name__} v{event.version} onto "

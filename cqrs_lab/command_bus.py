@@ -2,14 +2,28 @@
 
 ``await bus.dispatch(command)`` is the seed's form. ``bus.dispatch_sync(command)`` runs
 the same pipeline for callers without an event loop (ipywidgets callbacks, scripts).
+
+Two reliability duties live here, because only the bus sees every command:
+
+- **Retry on conflict.** A handler that loses an optimistic-concurrency race raises
+  ``ConcurrencyError``; with ``retries=n`` the bus runs it again (at most ``n`` more
+  times): the handler reloads the aggregate, so the retry decides on fresh state.
+- **Idempotency.** Clients resend commands when a reply is lost. The bus remembers the
+  events of each accepted ``command_id`` and answers a resend with them, appending
+  nothing. The memory trade-off: results are kept for the last ``remember`` accepted
+  commands only (default 10,000); a resend older than that runs again. A production
+  system would store the keys beside the events, in the same transaction, with an expiry.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
+from cqrs_lab.event_store import ConcurrencyError
 from cqrs_lab.messages import Command, DomainEvent
 from cqrs_lab.publisher import EventPublisher
 from cqrs_lab.registry import HandlerRegistry, call_handler, run_sync
@@ -26,15 +40,51 @@ class CommandHandler(ABC):
         """Decide, persist, and return the new events; raise to reject the command."""
 
 
+class CommandIdReusedError(ValueError):
+    """A ``command_id`` already accepted was sent again with different content.
+
+    Attributes:
+        command_id: the reused id. original: the command first accepted under it.
+    """
+
+    def __init__(self, command: Command, original: Command) -> None:
+        self.command_id = command.command_id
+        self.original = original
+        super().__init__(
+            f"command_id {command.command_id} was already used for a different "
+            f"{type(original).__name__}; a resend must carry the same content"
+        )
+
+
 class CommandBus:
     """Routes commands to handlers and publishes the resulting events.
 
     Raises (from dispatch):
+        TypeError: when given something that is not a ``Command``.
         NoHandlerFoundError: when the command's type has no handler.
+        CommandIdReusedError: when a known ``command_id`` comes with other content.
+        ConcurrencyError: when the handler lost a race more than ``retries`` times.
         Any error the handler raises; nothing is published then.
     """
 
-    def __init__(self, event_publisher: EventPublisher | None = None) -> None:
+    def __init__(
+        self,
+        event_publisher: EventPublisher | None = None,
+        *,
+        retries: int = 0,
+        remember: int = 10_000,
+    ) -> None:
+        if retries < 0 or remember < 0:
+            raise ValueError(f"retries and remember must be >= 0, got {retries}, {remember}")
+        self.retries = retries
+        """Extra attempts after a ``ConcurrencyError`` (0: fail on the first conflict)."""
+        self.remember = remember
+        """How many accepted commands' results are kept for resends (0: no idempotency)."""
+        self.conflicts = 0
+        """How many conflicts were retried (for teaching displays)."""
+        self.resends = 0
+        """How many resent commands were answered from memory, appending nothing."""
+        self._results: OrderedDict[UUID, tuple[Command, list[DomainEvent]]] = OrderedDict()
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
         """Where events go after the handler stored them (always set: the seed's bug 4)."""
@@ -51,17 +101,56 @@ class CommandBus:
         return self._registry.registered
 
     async def dispatch(self, command: Command) -> list[DomainEvent]:
-        """Handle ``command`` and publish its events; returns the events."""
+        """Handle ``command`` and publish its events; returns the events.
+
+        A resend of an accepted command returns the first result and does nothing else:
+        no handler call, no publishing, no observer call (``resends`` counts it).
+        """
+        if not isinstance(command, Command):
+            raise TypeError(
+                f"dispatch needs a Command, got {type(command).__name__}: {command!r:.80}"
+            )
+        if (earlier := self._remembered(command)) is not None:
+            self.resends += 1
+            return earlier
         handler = self._registry.handler_for(command)
         try:
-            events = list(await call_handler(handler, command) or [])
+            events = await self._handle(handler, command)
         except Exception as error:
             self._notify(command, None, error)
             raise
+        self._remember(command, events)
         self._notify(command, events, None)
         for event in events:
             await self.event_publisher.publish(event)
         return events
+
+    async def _handle(self, handler: Callable, command: Command) -> list[DomainEvent]:
+        """Run the handler, again after each conflict, at most ``retries`` extra times."""
+        for attempt in range(self.retries + 1):
+            try:
+                return list(await call_handler(handler, command) or [])
+            except ConcurrencyError:
+                if attempt == self.retries:
+                    raise
+                self.conflicts += 1
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _remembered(self, command: Command) -> list[DomainEvent] | None:
+        known = self._results.get(command.command_id)
+        if known is None:
+            return None
+        original, events = known
+        if _content(original) != _content(command):
+            raise CommandIdReusedError(command, original)
+        return list(events)
+
+    def _remember(self, command: Command, events: list[DomainEvent]) -> None:
+        if not self.remember:
+            return
+        self._results[command.command_id] = (command, list(events))
+        while len(self._results) > self.remember:
+            self._results.popitem(last=False)  # forget the oldest
 
     def dispatch_sync(self, command: Command) -> list[DomainEvent]:
         """``dispatch`` for code without an event loop: same handlers, same publishing."""
@@ -70,3 +159,8 @@ class CommandBus:
     def _notify(self, command: Command, events: Any, error: Exception | None) -> None:
         for observer in list(self.observers):
             observer(command, events, error)
+
+
+def _content(command: Command) -> tuple:
+    """What makes two sends the same request: type and fields, not the send time."""
+    return type(command), command.model_dump(exclude={"timestamp"})

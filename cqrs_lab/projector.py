@@ -6,6 +6,11 @@ before the commit leaves tables and checkpoint as they were, so the batch is sim
 delivered again; a batch that already committed is never applied twice, because its
 events sit at or below the checkpoint. That is the fix for the seed's bug 3
 (``total_amount = total_amount + $1`` counting a redelivered event twice).
+
+Delivery is checked by position (:mod:`cqrs_lab.delivery`): duplicates are dropped and the
+projector never skips ahead over a gap. An event a projection cannot apply follows the
+``dead_letter_policy`` (:mod:`cqrs_lab.dead_letters`). ``projector.faults`` takes a
+:class:`~cqrs_lab.faults.FaultPlan` that breaks delivery on purpose, for teaching and tests.
 """
 
 from __future__ import annotations
@@ -18,8 +23,11 @@ from datetime import datetime
 import duckdb
 
 from cqrs_lab.clock import Clock, SystemClock
+from cqrs_lab.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
+from cqrs_lab.delivery import DeliveryIncident, event_problem, in_order
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.projection import Projection
+from cqrs_lab.faults import FaultPlan, InjectedCrash
+from cqrs_lab.projection import Projection, ProjectionError
 
 CHECKPOINTS = "projector_checkpoints"
 
@@ -41,6 +49,8 @@ class Lag:
     """``head - position``: events stored but not yet in every read model."""
     seconds_behind: float
     """Age of the oldest unprojected event (0.0 when caught up)."""
+    dead_letters: int = 0
+    """Events some projection could not apply and that still wait for a fix."""
 
 
 @dataclass(frozen=True)
@@ -64,9 +74,15 @@ class Projector:
         projections: Iterable[Projection] = (),
         clock: Clock | None = None,
         batch_size: int = 1000,
+        dead_letter_policy: DeadLetterPolicy = "raise",
+        faults: FaultPlan | None = None,
     ) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+        if dead_letter_policy not in POLICIES:
+            raise ValueError(
+                f"dead_letter_policy must be one of {POLICIES}, got {dead_letter_policy!r}"
+            )
         self.event_store = event_store
         self.connection = connection
         """The writable DuckDB connection: projections only. Everyone else uses read_db."""
@@ -77,6 +93,15 @@ class Projector:
         self._checkpoints: dict[str, int] = {}  # mirror of the committed checkpoint rows
         self.observers: list[Callable[[BatchCommitted], None]] = []
         """Told after each commit."""
+        self.dead_letter_policy: DeadLetterPolicy = dead_letter_policy
+        """What a poison event does: ``"raise"``, ``"stop"`` its projection, or ``"skip"`` it."""
+        self.faults = faults
+        """A :class:`FaultPlan` to break delivery on purpose (None: a healthy transport)."""
+        self.incidents: list[DeliveryIncident] = []
+        """Duplicates dropped, gaps refused and crashes seen, in order."""
+        self.dead_letters = DeadLetters(connection)
+        """The dead-letter table (``projector_dead_letters``) and its open entries."""
+        self._failing: str | None = None  # the projection being applied, for dead letters
         connection.execute(
             f"CREATE TABLE IF NOT EXISTS {CHECKPOINTS} "
             "(projection VARCHAR PRIMARY KEY, position BIGINT NOT NULL, updated_at TIMESTAMP)"
@@ -118,7 +143,8 @@ class Projector:
         head, position, now = self.event_store.head, self.position, self.clock.now()
         oldest = self.event_store.read_all(after=position, limit=1)
         seconds = (now - oldest[0].recorded_at).total_seconds() if oldest else 0.0
-        return Lag(now, head, position, head - position, max(seconds, 0.0))
+        dead = len(self.dead_letters.open)
+        return Lag(now, head, position, head - position, max(seconds, 0.0), dead)
 
     # -- running --------------------------------------------------------------------------
 
@@ -127,6 +153,11 @@ class Projector:
         if n < 1:
             raise ValueError(f"step needs n >= 1, got {n}")
         return self._apply_next(list(self.projections.values()), n)
+
+    @property
+    def stopped(self) -> dict[str, int]:
+        """Projections halted by a dead letter (policy ``"stop"``): name -> its position."""
+        return {name: pos for (name, pos), s in self.dead_letters.open.items() if s == "stopped"}
 
     def catch_up(self, on_progress: Progress | None = None) -> int:
         """Apply everything not yet projected, ``batch_size`` events per transaction."""
@@ -186,27 +217,142 @@ class Projector:
             self._reload_checkpoints()
 
     def _apply_next(self, selected: list[Projection], limit: int) -> int:
+        stopped = self.stopped
+        selected = [p for p in selected if p.name not in stopped]
         start = min((self._checkpoints[p.name] for p in selected), default=self.event_store.head)
-        batch = self.event_store.read_all(after=start, limit=limit)
+        batch = self._deliver(start, limit)
         if not batch:
             return 0
-        with self._transaction():
-            self._apply_batch(selected, batch, self._checkpoints)
+        try:
+            with self._transaction():
+                self._apply_batch(selected, batch, self._checkpoints)
+                if self.faults:
+                    self.faults.before_commit(batch)
+        except InjectedCrash as crash:
+            self.incidents.append(DeliveryIncident("crash", crash.position, str(crash)))
+            raise
+        except Exception as error:
+            if self.dead_letter_policy == "raise":
+                raise
+            return self._dead_letter(selected, batch, error)
         self._notify(selected, batch[0].position, batch[-1].position)
+        if self.faults:
+            try:
+                self.faults.after_commit(batch[-1].position)
+            except InjectedCrash as crash:
+                self.incidents.append(DeliveryIncident("crash", crash.position, str(crash)))
+                raise
         return len(batch)
+
+    def _deliver(self, start: int, limit: int) -> list[RecordedEvent]:
+        """The next gap-free run of events after ``start``, through the (faulty) transport.
+
+        A delivery that begins past a gap is refused and re-read from the checkpoint; after
+        three refusals the projector waits (returns nothing) rather than skip ahead.
+        """
+        for _ in range(3):
+            delivered = self.event_store.read_all(after=start, limit=limit)
+            if self.faults:
+                delivered = self.faults.deliver(delivered)
+            batch, incidents = in_order(delivered, start)
+            self.incidents.extend(incidents)
+            if batch or not delivered:
+                return batch
+        return []
+
+    def _dead_letter(self, selected: list[Projection], batch: list[RecordedEvent], error) -> int:
+        """A batch failed under policy stop/skip: find the event, record it, go on."""
+        if len(batch) > 1:
+            # Which event? Replay the batch one event per transaction to isolate it.
+            done = 0
+            for _ in batch:
+                if not (applied := self._apply_next(selected, 1)):
+                    break
+                done += applied
+            return done
+        name = getattr(error, "projection", None) or self._failing
+        if name is None:
+            raise error  # not an event's fault (e.g. the checkpoint write): nothing to skip
+        status = "skipped" if self.dead_letter_policy == "skip" else "stopped"
+        self.dead_letters.record(name, batch[0], error, status, self.clock.now())
+        # The other projections (and, when skipping, this one) take the event without it.
+        return self._apply_next(selected, 1)
 
     def _apply_batch(
         self, selected: list[Projection], batch: list[RecordedEvent], checkpoints: dict[str, int]
     ) -> None:
-        """Inside an open transaction: each projection folds the events past its checkpoint."""
+        """Inside an open transaction: each projection folds the events past its checkpoint.
+
+        Damaged events and poisoned handlers raise ``ProjectionError`` naming the projection
+        and position, which rolls the whole batch back.
+        """
+        # Refuse damaged events (checked once per batch), naming the projection that met them.
+        problems = [(r, problem) for r in batch if (problem := event_problem(r))]
         for projection in selected:
+            self._failing = projection.name
             after = checkpoints[projection.name]
+            skipped = self.dead_letters.skipped(projection.name)
+            for recorded, problem in problems:
+                if recorded.position > after and recorded.position not in skipped:
+                    raise ProjectionError(projection.name, recorded, problem)
             wanted = [
-                r for r in batch if r.position > after and isinstance(r.event, projection.handles)
+                r
+                for r in batch
+                if r.position > after
+                and r.position not in skipped
+                and isinstance(r.event, projection.handles)
             ]
+            if self.faults:
+                for recorded in wanted:
+                    self.faults.before_handle(projection.name, recorded)
             if wanted:
                 projection.apply_batch(self.connection, wanted)
+        self._failing = None
         self._set_checkpoints(selected, batch[-1].position)
+
+    # -- dead letters ---------------------------------------------------------------------
+
+    def retry_dead_letters(self) -> int:
+        """Try every open dead letter again (after the fix); returns how many now apply.
+
+        A stopped projection resumes at the event that stopped it. A skipped event sits in
+        the middle of its read model, so that projection is rebuilt with it, in one
+        transaction: if the event still fails, nothing changes but the attempt count.
+        """
+        waiting = dict(self.dead_letters.open)
+        if not waiting:
+            return 0
+        self.dead_letters.set_status(list(waiting), "retrying")
+        for name in sorted({name for (name, _), status in waiting.items() if status == "skipped"}):
+            try:
+                self.rebuild([name])
+            except Exception as error:
+                # Rolled back: this projection's skipped events stay skipped, one more attempt
+                # for the event that failed (or for each suspect, if the error has no position).
+                keys = [k for k, s in waiting.items() if s == "skipped" and k[0] == name]
+                self.dead_letters.set_status(keys, "skipped")
+                position = getattr(error, "position", None)
+                for _, failed_at in [(name, position)] if position else keys:
+                    failed = self.event_store.read_all(after=failed_at - 1, limit=1)[0]
+                    self.dead_letters.record(name, failed, error, "skipped", self.clock.now())
+        try:
+            self.catch_up()
+        finally:
+            # Resolved: no longer failing and applied (its projection is past it). A crash
+            # mid-retry puts the rest back as they were.
+            checkpoints = self.checkpoints()
+            resolved = [
+                (name, position)
+                for name, position in waiting
+                if (name, position) not in self.dead_letters.open
+                and checkpoints.get(name, 0) >= position
+            ]
+            self.dead_letters.set_status(resolved, "resolved")
+            for status in ("skipped", "stopped"):
+                again = [k for k, s in waiting.items() if s == status]
+                again = [k for k in again if k not in resolved and k not in self.dead_letters.open]
+                self.dead_letters.set_status(again, status)
+        return len(resolved)
 
     def _set_checkpoints(self, selected: list[Projection], position: int) -> None:
         self.connection.execute(

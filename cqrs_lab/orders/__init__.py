@@ -42,6 +42,7 @@ from cqrs_lab.orders.product_sales import (
     ProductSalesView,
 )
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.projections_v2 import OrderProjectionV2
 from cqrs_lab.orders.queries import (
     CustomerStatsView,
     GetCustomerStats,
@@ -96,6 +97,7 @@ __all__ = [
     "OrderItemAdded",
     "OrderNotFoundError",
     "OrderProjection",
+    "OrderProjectionV2",
     "OrderRejected",
     "OrderShipped",
     "OrderStatus",

@@ -17,7 +17,9 @@ import pandas as pd
 from cqrs_lab import defaults
 from cqrs_lab.clock import Clock, SimulatedClock
 from cqrs_lab.command_bus import CommandBus
+from cqrs_lab.dead_letters import DeadLetterPolicy
 from cqrs_lab.event_store import InMemoryEventStore
+from cqrs_lab.faults import FaultPlan
 from cqrs_lab.frames import events_frame
 from cqrs_lab.ids import IdSource, SeededIds
 from cqrs_lab.lag_monitor import LagMonitor
@@ -140,9 +142,12 @@ def build_lab(
     consistency: Consistency = "async",
     read_models: Iterable[str] = READ_MODELS,
     batch_size: int = 1000,
-    database: str = ":memory:",
+    database: str | duckdb.DuckDBPyConnection = ":memory:",
     max_events_behind: int | None = 10,
     record_history: bool = True,
+    dead_letter_policy: DeadLetterPolicy = "raise",
+    faults: FaultPlan | None = None,
+    command_retries: int = 0,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
@@ -153,9 +158,12 @@ def build_lab(
         consistency: ``"async"`` (default) or ``"inline"`` (read-your-writes).
         read_models: which of ``order_summary`` and ``customer_stats`` to run.
         batch_size: events per projector transaction.
-        database: DuckDB database (in memory by default).
+        database: DuckDB database (in memory by default), or an open connection to use.
         max_events_behind: the lag monitor's alert threshold.
         record_history: keep the timeline and lag samples (turn off for big benchmarks).
+        dead_letter_policy: what a poison event does: ``"raise"``, ``"stop"`` or ``"skip"``.
+        faults: a :class:`~cqrs_lab.FaultPlan` to break delivery on purpose.
+        command_retries: how often the command bus retries after a ``ConcurrencyError``.
 
     The lab's clock and ids become the defaults for new commands and events.
     """
@@ -177,12 +185,12 @@ def build_lab(
 
     event_store = InMemoryEventStore(clock)
     orders = EventSourcedRepository(event_store, Order)
-    command_bus = CommandBus(EventPublisher())
+    command_bus = CommandBus(EventPublisher(), retries=command_retries)
     command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
     command_bus.register(CancelOrder, CancelOrderHandler(orders))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))
 
-    connection = duckdb.connect(database)
+    connection = duckdb.connect(database) if isinstance(database, str) else database
     available = {
         "order_summary": lambda: OrderProjection(customer_service),
         "customer_stats": lambda: CustomerStatsProjection(customer_service),
@@ -196,6 +204,8 @@ def build_lab(
         projections=[available[name]() for name in read_models],
         clock=clock,
         batch_size=batch_size,
+        dead_letter_policy=dead_letter_policy,
+        faults=faults,
     )
     read_db = ReadOnlyConnection(connection)
     query_bus = QueryBus()

@@ -1,0 +1,90 @@
+"""What the projector checks about a delivered batch before any read model sees it.
+
+The store's global positions are gap-free (1, 2, 3, ...), so the projector can tell a good
+delivery from a bad one by position alone: the next event must be exactly one past the
+checkpoint. An event at or below it is a duplicate (dropped); one further ahead means
+something is missing (a gap), and the projector stops there rather than skip ahead, then
+re-reads from its checkpoint. The same goes for the events themselves: anything that is
+not a complete domain event of the right stream is refused, naming what is wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from cqrs_lab.event_store import RecordedEvent
+from cqrs_lab.messages import DomainEvent
+
+
+@dataclass(frozen=True)
+class DeliveryIncident:
+    """Something the projector noticed and handled while taking a delivery."""
+
+    kind: str
+    """``"duplicate"``, ``"gap"`` or ``"crash"``."""
+    position: int
+    """The event position it concerns."""
+    detail: str
+    """A sentence for people."""
+
+
+def in_order(
+    delivered: list[RecordedEvent], after: int
+) -> tuple[list[RecordedEvent], list[DeliveryIncident]]:
+    """The gap-free run of ``delivered`` that continues from checkpoint ``after``.
+
+    Duplicates (positions already seen) are dropped; the run ends at the first gap.
+    """
+    # The usual case, checked at C speed: exactly after+1, after+2, ... in order.
+    if [r.position for r in delivered] == list(range(after + 1, after + 1 + len(delivered))):
+        return list(delivered), []
+    accepted: list[RecordedEvent] = []
+    incidents: list[DeliveryIncident] = []
+    expected = after + 1
+    for recorded in delivered:
+        if recorded.position < expected:
+            incidents.append(
+                DeliveryIncident(
+                    "duplicate", recorded.position, f"position {recorded.position} seen already"
+                )
+            )
+        elif recorded.position > expected:
+            incidents.append(
+                DeliveryIncident(
+                    "gap",
+                    recorded.position,
+                    f"expected position {expected}, got {recorded.position}: "
+                    "stopped and will re-read from the checkpoint",
+                )
+            )
+            break
+        else:
+            accepted.append(recorded)
+            expected += 1
+    return accepted, incidents
+
+
+_REQUIRED: dict[type, frozenset[str]] = {}
+
+
+def event_problem(recorded: RecordedEvent) -> str | None:
+    """Why ``recorded`` cannot be projected (not an event, fields missing, wrong stream), or None.
+
+    Runs for every event the projector applies, so the common case is kept to a dict
+    lookup, a subset test and one comparison.
+    """
+    event = recorded.event
+    kind = type(event)
+    required = _REQUIRED.get(kind)
+    if required is None:
+        if not isinstance(event, DomainEvent):
+            return f"position {recorded.position} holds a {kind.__name__}, not a DomainEvent"
+        required = _REQUIRED[kind] = frozenset(
+            name for name, info in kind.model_fields.items() if info.is_required()
+        )
+    if not required.issubset(event.__pydantic_fields_set__):
+        missing = ", ".join(sorted(required - event.__pydantic_fields_set__))
+        return f"{kind.__name__} is missing field(s) {missing}"
+    if event.aggregate_id != recorded.stream_id:
+        return f"{kind.__name__} belongs to {event.aggregate_id}, not stream {recorded.stream_id}"
+    return None
