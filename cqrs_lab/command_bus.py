@@ -23,7 +23,10 @@ from collections.abc import Callable
 from typing import Any
 from uuid import UUID
 
+from cqrs_lab import defaults
+from cqrs_lab.clock import Clock
 from cqrs_lab.event_store import ConcurrencyError
+from cqrs_lab.ids import IdSource
 from cqrs_lab.messages import Command, DomainEvent
 from cqrs_lab.publisher import EventPublisher
 from cqrs_lab.registry import HandlerRegistry, call_handler, run_sync
@@ -73,6 +76,8 @@ class CommandBus:
         *,
         retries: int = 0,
         remember: int = 10_000,
+        clock: Clock | None = None,
+        ids: IdSource | None = None,
     ) -> None:
         if retries < 0 or remember < 0:
             raise ValueError(f"retries and remember must be >= 0, got {retries}, {remember}")
@@ -84,6 +89,8 @@ class CommandBus:
         """How many conflicts were retried (for teaching displays)."""
         self.resends = 0
         """How many resent commands were answered from memory, appending nothing."""
+        self._sources = (clock, ids) if clock is not None and ids is not None else None
+        """The clock and ids handlers create aggregates and events with (None: the installed ones)."""
         self._results: OrderedDict[UUID, tuple[Command, list[DomainEvent]]] = OrderedDict()
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
@@ -129,7 +136,10 @@ class CommandBus:
         """Run the handler, again after each conflict, at most ``retries`` extra times."""
         for attempt in range(self.retries + 1):
             try:
-                return list(await call_handler(handler, command) or [])
+                if self._sources is None:
+                    return list(await call_handler(handler, command) or [])
+                with defaults.using(*self._sources):
+                    return list(await call_handler(handler, command) or [])
             except ConcurrencyError:
                 if attempt == self.retries:
                     raise

@@ -12,6 +12,8 @@ fresh context, so a context variable set in one cell would be gone in the next.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 
 from cqrs_lab.clock import Clock, SystemClock
@@ -25,6 +27,22 @@ def install(clock: Clock, ids: IdSource) -> None:
     """Make ``clock`` and ``ids`` the source of every message default from now on."""
     global _clock, _ids
     _clock, _ids = clock, ids
+
+
+@contextmanager
+def using(clock: Clock, ids: IdSource) -> Iterator[None]:
+    """Install ``clock`` and ``ids`` for the duration of a block, then put back the old ones.
+
+    The command bus runs each handler inside this, so the aggregates and events a lab's
+    handler creates take that lab's time and ids even when another lab was built later.
+    """
+    global _clock, _ids
+    saved = _clock, _ids
+    _clock, _ids = clock, ids
+    try:
+        yield
+    finally:
+        _clock, _ids = saved
 
 
 def now() -> datetime:

@@ -185,7 +185,7 @@ def build_lab(
 
     event_store = InMemoryEventStore(clock)
     orders = EventSourcedRepository(event_store, Order)
-    command_bus = CommandBus(EventPublisher(), retries=command_retries)
+    command_bus = CommandBus(EventPublisher(), retries=command_retries, clock=clock, ids=ids)
     command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
     command_bus.register(CancelOrder, CancelOrderHandler(orders))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))

@@ -101,3 +101,13 @@ def test_the_timeline_puts_each_command_before_its_events_and_shows_rejections()
         ("read-model", "order_summary, customer_stats"),
     ]
     assert frame.detail[6].startswith("rejected: InvalidOperationError")
+
+
+def test_two_labs_in_one_process_keep_their_own_clock_for_what_handlers_create():
+    first = build_lab(seed=1)
+    first.clock.advance(3600)
+    second = build_lab(seed=2)  # installed last: new commands take its defaults
+    events = first.dispatch(armchair_and_keyboards())
+    assert {e.occurred_at for e in events} == {first.clock.now()}
+    assert first.clock.now() != second.clock.now()
+    assert first.event_store.read_all()[0].recorded_at == first.clock.now()
