@@ -75,6 +75,7 @@ class InMemoryEventStore:
         self._log: list[RecordedEvent] = []
         self._streams: dict[UUID, list[RecordedEvent]] = {}
         self._subscribers: list[StoreSubscriber] = []
+        self._fields_sets: dict[tuple[type, frozenset[str]], set[str]] = {}
 
     @property
     def head(self) -> int:
@@ -111,8 +112,9 @@ class InMemoryEventStore:
                     f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
                 )
         now = self.clock.now()
+        head = len(self._log)
         recorded = [
-            RecordedEvent(self.head + i, stream_id, now, event)
+            RecordedEvent(head + i, stream_id, now, self._compact(event))
             for i, event in enumerate(events, start=1)
         ]
         self._log.extend(recorded)
@@ -120,6 +122,24 @@ class InMemoryEventStore:
         for subscriber in list(self._subscribers):
             subscriber(recorded)
         return recorded
+
+    def _compact(self, event: DomainEvent) -> DomainEvent:
+        """Share the bookkeeping that identical events repeat, to hold millions in memory.
+
+        Every pydantic model carries its own set of the field names it was given
+        (``__pydantic_fields_set__``): about 730 bytes, two thirds of a stored event. Events
+        of one type nearly always have the same set, so the store keeps one copy per
+        distinct set. Nothing observable changes: pydantic only reads the set, and copies
+        it before changing a copy (``model_copy``).
+        """
+        fields_set = event.__pydantic_fields_set__
+        key = (type(event), frozenset(fields_set))
+        shared = self._fields_sets.get(key)
+        if shared is None:
+            self._fields_sets[key] = fields_set
+        elif shared is not fields_set:
+            object.__setattr__(event, "__pydantic_fields_set__", shared)
+        return event
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""
