@@ -25,8 +25,8 @@ _MICROSECOND = timedelta(microseconds=1)
 def uuid_halves(values: Sequence[Any]) -> tuple[np.ndarray, np.ndarray] | None:
     """The high and low 64 bits of each UUID, or None if any value is not a UUID."""
     try:
-        packed = b"".join([value.bytes for value in values])
-    except AttributeError:
+        packed = b"".join([value.int.to_bytes(16) for value in values])
+    except (AttributeError, OverflowError):
         return None
     if len(packed) != 16 * len(values):
         return None
