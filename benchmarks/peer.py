@@ -8,6 +8,7 @@ extra (``pip install cqrs_lab[bench]``); cqrs_lab itself never imports it.
 
 from __future__ import annotations
 
+from functools import cache
 from uuid import UUID
 
 from cqrs_lab.orders.catalogue import DEMO_ADDRESS
@@ -25,7 +26,10 @@ def available() -> bool:
     return Application is not None
 
 
+@cache
 def _define():
+    """The peer's classes, defined once (the library registers each class by topic)."""
+
     class PeerOrder(Aggregate):
         @event("Created")
         def __init__(self, customer_id: UUID, shipping_address: dict) -> None:
