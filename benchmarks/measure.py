@@ -7,6 +7,7 @@ shipped) and times only the step it is named after.
 
 from __future__ import annotations
 
+import gc
 import time
 from collections.abc import Callable
 
@@ -104,10 +105,39 @@ def set_based(lab, on_progress: Progress | None = None) -> dict:
     return {"events": events, "seconds": time.perf_counter() - start}
 
 
-def median_of(runs: int, measure: Callable[[], dict]) -> dict:
-    """Run ``measure`` ``runs`` times; the run with the median seconds, plus all seconds."""
-    results = sorted((measure() for _ in range(runs)), key=lambda r: r["seconds"])
+def timed_run(measure: Callable[[], dict]) -> dict:
+    """One run of ``measure`` after a full collection, with the process's CPU seconds.
+
+    CPU seconds (all threads, DuckDB's included) next to wall seconds show how much a
+    figure suffered from other processes on a shared machine.
+    """
+    gc.collect()
+    cpu = time.process_time()
+    result = measure()
+    result["cpu_seconds"] = time.process_time() - cpu
+    return result
+
+
+def summarise(results: list[dict]) -> dict:
+    """The run with the median wall seconds, plus every run's wall and CPU seconds."""
+    results = sorted(results, key=lambda r: r["seconds"])
     middle = dict(results[len(results) // 2])
     middle["runs_seconds"] = [round(r["seconds"], 4) for r in results]
+    middle["runs_cpu_seconds"] = [round(r["cpu_seconds"], 4) for r in results]
     middle["events_per_second"] = middle["events"] / middle["seconds"]
     return middle
+
+
+def median_of(runs: int, measure: Callable[[], dict]) -> dict:
+    """Run ``measure`` ``runs`` times; see :func:`summarise`."""
+    return summarise([timed_run(measure) for _ in range(runs)])
+
+
+def medians_interleaved(runs: int, first: Callable[[], dict], second: Callable[[], dict]):
+    """Medians of two measurements run alternately (A, B, A, B, ...), so that a busy
+    moment on a shared machine or a growing heap hurts both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed_run(first))
+        b.append(timed_run(second))
+    return summarise(a), summarise(b)
