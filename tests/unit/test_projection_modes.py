@@ -16,7 +16,7 @@ from cqrs_lab.orders.workload import (
     workload_customers,
     workload_stock,
 )
-from cqrs_lab.projection import Table
+from cqrs_lab.projection import ProjectionError, Table
 
 SUMMARY = "id, customer_id, customer_name, status, total_amount, item_count, created_at"
 
@@ -121,3 +121,15 @@ def test_upsert_keeps_missing_ids_and_mixed_timestamps_exact():
     )
     assert rows(con, "t") == [(1, None, aware.replace(tzinfo=None)), (2, ref, naive)]
     assert table.fetch(con, [2, 3]) == {2: {"k": 2, "ref": ref, "seen_at": naive}}
+
+
+def test_a_failed_rebuild_leaves_the_old_tables_and_checkpoints_in_place():
+    lab = workload_lab(12)
+    lab.catch_up()
+    before = read_models(lab), lab.projector.checkpoints()
+    customer = next(iter(lab.catalogue.customers))
+    events = seed_create_order_events(customer, WORKLOAD_ITEMS, DEMO_ADDRESS)
+    lab.event_store.append(events[0].order_id, events, expected_version=0)
+    with pytest.raises(ProjectionError, match="has no OrderCreated"):
+        lab.projector.rebuild()
+    assert (read_models(lab), lab.projector.checkpoints()) == before
