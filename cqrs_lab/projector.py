@@ -10,7 +10,6 @@ events sit at or below the checkpoint. That is the fix for the seed's bug 3
 
 from __future__ import annotations
 
-import gc
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -20,7 +19,7 @@ import duckdb
 
 from cqrs_lab.clock import Clock, SystemClock
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.projection import Projection
+from cqrs_lab.projection import Projection, no_gc_pauses
 
 CHECKPOINTS = "projector_checkpoints"
 
@@ -29,24 +28,6 @@ _REBUILD_CHUNK = 200_000
 
 #: Progress callback: ``(events_done, events_total)``.
 Progress = Callable[[int, int], None]
-
-
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a bulk fold, then restore it.
-
-    A rebuild allocates hundreds of thousands of row dicts; each allocation burst makes
-    the collector walk every live object, a million stored events among them, and that
-    walk cost as much as the fold itself. Rows form no cycles, so reference counting
-    frees them all the same.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 @dataclass(frozen=True)
@@ -170,7 +151,7 @@ class Projector:
         """
         selected = [self.projections[n] for n in (names or self.projections)]
         total = self.event_store.head
-        with _no_gc_pauses(), self._transaction() as con:
+        with no_gc_pauses(), self._transaction() as con:
             for projection in selected:
                 projection.clear(con)
             con.execute(

@@ -14,7 +14,14 @@ from cqrs_lab.messages import DomainEvent
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.services import CustomerService
 from cqrs_lab.orders.values import OrderStatus
-from cqrs_lab.projection import Projection, ProjectionError, Row, RowProjection, Table
+from cqrs_lab.projection import (
+    Projection,
+    ProjectionError,
+    Row,
+    RowProjection,
+    Table,
+    no_gc_pauses,
+)
 
 _PENDING, _CANCELLED, _SHIPPED = (s.value for s in OrderStatus)
 
@@ -64,6 +71,10 @@ class OrderProjection(RowProjection):
         return event.order_id
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        with no_gc_pauses():
+            self._apply_batch(con, batch)
+
+    def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
         """The generic batch (one SELECT, fold, one upsert), with rows keyed by ``id.int``.
 
         ``UUID.__hash__`` is Python code and a replay hashes every event's order id
@@ -150,6 +161,10 @@ class CustomerStatsProjection(Projection):
         self.customers = customer_service
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        with no_gc_pauses():
+            self._apply_batch(con, batch)
+
+    def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
         # Load every order and customer row the batch touches: one SELECT per table. Rows
         # are keyed by the ids' 128-bit ints, which hash in C (``UUID.__hash__`` does not).
         orders = {k.int: row for k, row in self.orders.fetch(con, _touched(batch)).items()}
