@@ -24,6 +24,8 @@ def throughput_chart(rates: Mapping[str, float], *, title: str = "") -> Figure:
     names = list(rates)
     ax.barh(names, [rates[n] for n in names], color=["#c0392b", "#2980b9", "#27ae60"][: len(names)])
     ax.set_xscale("log")
+    values = [rates[n] for n in names]
+    ax.set_xlim(min(values) / 3, max(values) * 5)  # room for the labels on a log axis
     ax.set_xlabel("events per second (log scale)")
     ax.invert_yaxis()
     for y, name in enumerate(names):
