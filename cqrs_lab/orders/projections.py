@@ -14,7 +14,28 @@ from cqrs_lab.messages import DomainEvent
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.services import CustomerService
 from cqrs_lab.orders.values import OrderStatus
-from cqrs_lab.projection import Projection, ProjectionError, Row, RowProjection, Table
+from cqrs_lab.projection import (
+    Projection,
+    ProjectionError,
+    Row,
+    RowProjection,
+    Table,
+    no_gc_pauses,
+)
+
+_PENDING, _CANCELLED, _SHIPPED = (s.value for s in OrderStatus)
+
+
+def _touched(batch: list[RecordedEvent]) -> list[UUID]:
+    """Every order the batch touches, once each (deduplicated by ``id.int``, which
+    hashes in C; ``UUID.__hash__`` is Python code)."""
+    return list({(order_id := r.event.order_id).int: order_id for r in batch}.values())
+
+
+def _types_of(batch: list[RecordedEvent], base: type) -> set[type]:
+    """The event types in ``batch`` that are ``base`` or a subclass, so the fold can test
+    ``type(event) in ...`` (a set lookup) instead of ``isinstance`` on every event."""
+    return {kind for kind in {type(r.event) for r in batch} if issubclass(kind, base)}
 
 
 class OrderProjection(RowProjection):
@@ -49,6 +70,32 @@ class OrderProjection(RowProjection):
     def key_of(self, event: DomainEvent) -> UUID:
         return event.order_id
 
+    def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        with no_gc_pauses():
+            self._apply_batch(con, batch)
+
+    def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        """The generic batch (one SELECT, fold, one upsert), with rows keyed by ``id.int``.
+
+        ``UUID.__hash__`` is Python code and a replay hashes every event's order id
+        several times; a 128-bit int hashes in C. Item events (3 in 4) are folded inline.
+        """
+        rows = {key.int: row for key, row in self.table.fetch(con, _touched(batch)).items()}
+        get = rows.get
+        for recorded in batch:
+            event = recorded.event
+            key = event.order_id.int
+            if type(event) is OrderItemAdded and (row := get(key)) is not None:
+                row["total_amount"] += event.quantity * event.unit_price
+                row["item_count"] += 1
+                row["version"] = event.version
+                continue
+            try:
+                rows[key] = self.apply(get(key), event)
+            except (LookupError, ValueError) as error:
+                raise ProjectionError(self.name, recorded, str(error)) from error
+        self.table.upsert(con, rows.values())
+
     def apply(self, row: Row | None, event: DomainEvent) -> Row:
         if isinstance(event, OrderCreated):
             if row is not None:
@@ -57,7 +104,7 @@ class OrderProjection(RowProjection):
                 "id": event.order_id,
                 "customer_id": event.customer_id,
                 "customer_name": self.customers.name_of(event.customer_id),
-                "status": OrderStatus.PENDING.value,
+                "status": _PENDING,
                 "total_amount": 0.0,
                 "item_count": 0,
                 "created_at": event.occurred_at,
@@ -70,9 +117,9 @@ class OrderProjection(RowProjection):
             row["total_amount"] += event.quantity * event.unit_price
             row["item_count"] += 1
         elif isinstance(event, OrderCancelled):
-            row["status"] = OrderStatus.CANCELLED.value
+            row["status"] = _CANCELLED
         elif isinstance(event, OrderShipped):
-            row["status"] = OrderStatus.SHIPPED.value
+            row["status"] = _SHIPPED
         row["version"] = event.version
         return row
 
@@ -114,36 +161,58 @@ class CustomerStatsProjection(Projection):
         self.customers = customer_service
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
-        # Load every order and customer row the batch touches: one SELECT per table.
-        orders = self.orders.fetch(con, {r.event.order_id for r in batch})
-        customer_ids = {o["customer_id"] for o in orders.values()}
-        customer_ids |= {r.event.customer_id for r in batch if isinstance(r.event, OrderCreated)}
-        customers = self.stats.fetch(con, customer_ids)
+        with no_gc_pauses():
+            self._apply_batch(con, batch)
+
+    def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        # Load every order and customer row the batch touches: one SELECT per table. Rows
+        # are keyed by the ids' 128-bit ints, which hash in C (``UUID.__hash__`` does not).
+        orders = {k.int: row for k, row in self.orders.fetch(con, _touched(batch)).items()}
+        customer_ids = {(c := o["customer_id"]).int: c for o in orders.values()}
+        created = _types_of(batch, OrderCreated)
         for recorded in batch:
-            try:
-                self._apply(orders, customers, recorded.event)
-            except (LookupError, ValueError) as error:
-                raise ProjectionError(self.name, recorded, str(error)) from error
+            if type(event := recorded.event) in created:
+                customer_ids[event.customer_id.int] = event.customer_id
+        customers = self.stats.fetch(con, customer_ids.values())
+        customers = {k.int: row for k, row in customers.items()}
+        self._fold(orders, customers, batch)
         self.orders.upsert(con, orders.values())
         self.stats.upsert(con, customers.values())
 
+    def _fold(self, orders: dict, customers: dict, batch: list[RecordedEvent]) -> None:
+        """Apply the batch in order; item events (3 in 4) take an inline fast path."""
+        get = orders.get
+        for recorded in batch:
+            event = recorded.event
+            if type(event) is OrderItemAdded and (order := get(event.order_id.int)) is not None:
+                amount = event.quantity * event.unit_price
+                order["amount"] += amount
+                if not order["cancelled"]:
+                    customers[order["customer_id"].int]["total_spent"] += amount
+                continue
+            try:
+                self._apply(orders, customers, event)
+            except (LookupError, ValueError) as error:
+                raise ProjectionError(self.name, recorded, str(error)) from error
+
     def _apply(self, orders: dict, customers: dict, event: DomainEvent) -> None:
         if isinstance(event, OrderCreated):
-            orders[event.order_id] = {
+            orders[event.order_id.int] = {
                 "order_id": event.order_id,
                 "customer_id": event.customer_id,
                 "amount": 0.0,
                 "cancelled": False,
             }
-            customer = customers.setdefault(
-                event.customer_id, self._new_customer(event.customer_id)
-            )
+            customer = customers.get(event.customer_id.int)
+            if customer is None:
+                customer = self._new_customer(event.customer_id)
+                customers[event.customer_id.int] = customer
             customer["order_count"] += 1
             return
-        order = orders.get(event.order_id)
+        order = orders.get(event.order_id.int)
         if order is None:
             raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
-        customer = customers[order["customer_id"]]
+        customer = customers[order["customer_id"].int]
         if isinstance(event, OrderItemAdded):
             amount = event.quantity * event.unit_price
             order["amount"] += amount

@@ -1,0 +1,1 @@
+"""cqrs_lab benchmarks: ``python -m benchmarks`` (see README, "Performance")."""

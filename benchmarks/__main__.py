@@ -1,0 +1,175 @@
+"""``python -m benchmarks [--quick] [--runs N]``: every performance figure of issue 5.
+
+Prints a table and writes the same figures to ``benchmarks/results/<utc time>.json``.
+Figures are medians of ``--runs`` runs (default 3) in this one process, except the
+million-event rebuild and peak RSS, which run in a fresh subprocess.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks import measure, peer
+
+RESULTS = Path(__file__).parent / "results"
+FULL = {"write_orders": 20_000, "catch_up_events": 250_000, "per_event_events": 10_000}
+FULL |= {"batch_size": 50_000, "big_events": 1_000_000}
+QUICK = {"write_orders": 500, "catch_up_events": 20_000, "per_event_events": 1_000}
+QUICK |= {"batch_size": 5_000, "big_events": 20_000}
+
+
+def run(sizes: dict, runs: int, log=print) -> dict:
+    """Every measurement; returns the figures (also what goes into the JSON file)."""
+    figures: dict = {"sizes": sizes, "runs": runs}
+    log(f"write path: {sizes['write_orders']:,} orders through the command bus ...")
+    if peer.available():
+        log("  ... alternating with the same workload through eventsourcing (POPO)")
+        figures["write_path"], figures["peer_write_path"] = measure.medians_interleaved(
+            runs,
+            lambda: measure.write_path(sizes["write_orders"]),
+            lambda: measure.peer_write_path(sizes["write_orders"]),
+        )
+    else:
+        figures["write_path"] = measure.median_of(
+            runs, lambda: measure.write_path(sizes["write_orders"])
+        )
+    log(f"catch-up: {sizes['catch_up_events']:,} events into both read models ...")
+    lab = measure.history_lab(sizes["catch_up_events"])
+    figures["catch_up"] = measure.median_of(
+        runs, lambda: measure.catch_up(lab, sizes["batch_size"])
+    )
+    figures["catch_up_batch_1000"] = measure.median_of(runs, lambda: measure.catch_up(lab, 1000))
+    log(f"per-event (seed style): {sizes['per_event_events']:,} events ...")
+    figures["per_event"] = measure.median_of(
+        runs, lambda: measure.per_event(lab, sizes["per_event_events"])
+    )
+    log(f"rebuild, set-based and peak RSS: {sizes['big_events']:,} events (fresh process) ...")
+    figures["big"] = _big_history(sizes["big_events"], runs)
+    figures["environment"] = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "load_average": os.getloadavg(),
+        "machine": platform.machine(),
+    }
+    return figures
+
+
+def _big_history(events: int, runs: int) -> dict:
+    done = subprocess.run(
+        [sys.executable, "-m", "benchmarks.big_history", str(events), str(runs)],
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    return json.loads(done.stdout)
+
+
+def table(figures: dict) -> str:
+    """The figures as a plain-text table, one measurement per line."""
+    write, catch_up, per_event = figures["write_path"], figures["catch_up"], figures["per_event"]
+    big = figures["big"]
+    peer_figures = figures.get("peer_write_path")
+    peer_ratio = (
+        f"{write['events_per_second'] / peer_figures['events_per_second']:.2f}x eventsourcing"
+        if peer_figures
+        else "eventsourcing not installed"
+    )
+    lines = [
+        ("measurement", "events", "events/s", "seconds", "compared with"),
+        (
+            "write path (bus, pydantic, store)",
+            write["events"],
+            write["events_per_second"],
+            write["seconds"],
+            peer_ratio,
+        ),
+    ]
+    if peer_figures:
+        lines.append(
+            (
+                "eventsourcing POPO application",
+                peer_figures["events"],
+                peer_figures["events_per_second"],
+                peer_figures["seconds"],
+                "(peer)",
+            )
+        )
+    batch_1000 = figures["catch_up_batch_1000"]
+    lines += [
+        (
+            f"catch-up, batch {catch_up['batch_size']:,}",
+            catch_up["events"],
+            catch_up["events_per_second"],
+            catch_up["seconds"],
+            f"{catch_up['events_per_second'] / per_event['events_per_second']:.0f}x per-event",
+        ),
+        (
+            "catch-up, batch 1,000",
+            batch_1000["events"],
+            batch_1000["events_per_second"],
+            batch_1000["seconds"],
+            f"{batch_1000['events_per_second'] / per_event['events_per_second']:.0f}x per-event",
+        ),
+        (
+            "per-event SQL (seed style)",
+            per_event["events"],
+            per_event["events_per_second"],
+            per_event["seconds"],
+            "(baseline)",
+        ),
+        (
+            "rebuild, batched projector",
+            big["rebuild"]["events"],
+            big["rebuild"]["events_per_second"],
+            big["rebuild"]["seconds"],
+            "target < 3 s at 1M",
+        ),
+        (
+            "rebuild, set-based SQL",
+            big["set_based"]["events"],
+            big["set_based"]["events_per_second"],
+            big["set_based"]["seconds"],
+            f"{big['set_based']['events_per_second'] / big['rebuild']['events_per_second']:.1f}x"
+            " batched",
+        ),
+    ]
+    out = []
+    for name, events, rate, seconds, compared in lines:
+        if isinstance(rate, str):
+            out.append(f"{name:36} {events:>10} {rate:>12} {seconds:>9} {compared}")
+        else:
+            out.append(f"{name:36} {events:>10,} {rate:>12,.0f} {seconds:>9.3f} {compared}")
+    out.append("(medians of wall-clock seconds; CPU seconds of every run are in the JSON)")
+    out.append(
+        f"peak RSS, {big['events']:,} events + both read models: {big['peak_rss_mib']:.0f} MiB"
+        " (target < 1024 MiB)"
+    )
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="tiny sizes, one run (smoke test)")
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
+    parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/)")
+    args = parser.parse_args(argv)
+    runs = args.runs or (1 if args.quick else 3)
+    figures = run(QUICK if args.quick else FULL, runs)
+    print(table(figures))
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    output = args.output or RESULTS / f"{'quick-' if args.quick else ''}{stamp}.json"
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(figures, indent=2) + "\n")
+    print(f"figures written to {output}")
+    return figures
+
+
+if __name__ == "__main__":
+    main()

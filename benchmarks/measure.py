@@ -1,0 +1,143 @@
+"""One function per figure the benchmark reports; each returns plain numbers.
+
+Every measurement builds what it needs from the standard workload
+(``cqrs_lab.orders.workload``: 500 customers, 3 items per order, 5% cancelled, 10%
+shipped) and times only the step it is named after.
+"""
+
+from __future__ import annotations
+
+import gc
+import time
+from collections.abc import Callable
+
+import duckdb
+
+from benchmarks import peer
+from benchmarks.history import append_workload_history, orders_for
+from cqrs_lab.orders import build_lab
+from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.seed_sample import SeedOrderProjection
+from cqrs_lab.orders.set_based import set_based_rebuild
+from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
+from cqrs_lab.projector import Progress, Projector
+
+
+def workload_lab(**options):
+    """A lab on the workload catalogue, without the teaching timeline (``record_history``)."""
+    return build_lab(
+        customers=workload_customers(500),
+        stock=workload_stock(),
+        record_history=False,
+        **options,
+    )
+
+
+def write_path(orders: int) -> dict:
+    """Events/s through dispatch -> handler -> aggregate -> store append -> publish."""
+    lab = workload_lab()
+    start = time.perf_counter()
+    run_workload(lab, orders)
+    seconds = time.perf_counter() - start
+    return {"events": lab.event_store.head, "seconds": seconds}
+
+
+def peer_write_path(orders: int) -> dict:
+    """The same workload through the ``eventsourcing`` library's POPO application."""
+    customers = list(workload_customers(500))
+    start = time.perf_counter()
+    events = peer.run_peer_workload(orders, customers)
+    return {"events": events, "seconds": time.perf_counter() - start}
+
+
+def history_lab(events: int):
+    """A workload lab whose store holds at least ``events`` events (appended directly)."""
+    lab = workload_lab()
+    append_workload_history(lab, orders_for(events))
+    return lab
+
+
+def fresh_projector(lab, batch_size: int) -> Projector:
+    """Both read models on a new, empty DuckDB, reading ``lab``'s event store."""
+    return Projector(
+        lab.event_store,
+        duckdb.connect(":memory:"),
+        projections=[OrderProjection(lab.customers), CustomerStatsProjection(lab.customers)],
+        clock=lab.clock,
+        batch_size=batch_size,
+    )
+
+
+def catch_up(lab, batch_size: int) -> dict:
+    """Events/s of ``Projector.catch_up`` from zero into both read models."""
+    projector = fresh_projector(lab, batch_size)
+    start = time.perf_counter()
+    events = projector.catch_up()
+    seconds = time.perf_counter() - start
+    projector.connection.close()
+    return {"events": events, "seconds": seconds, "batch_size": batch_size}
+
+
+def per_event(lab, events: int) -> dict:
+    """Events/s of the seed's projection: one SQL statement per event, into DuckDB."""
+    con = duckdb.connect(":memory:")
+    projection = SeedOrderProjection(con, lab.customers)
+    batch = [r.event for r in lab.event_store.read_all(limit=events)]
+    start = time.perf_counter()
+    for event in batch:
+        projection.handle_now(event)
+    seconds = time.perf_counter() - start
+    con.close()
+    return {"events": len(batch), "seconds": seconds}
+
+
+def rebuild(lab, on_progress: Progress | None = None) -> dict:
+    """Seconds of ``Projector.rebuild`` of both read models over the whole store."""
+    start = time.perf_counter()
+    events = lab.projector.rebuild(on_progress=on_progress)
+    return {"events": events, "seconds": time.perf_counter() - start}
+
+
+def set_based(lab, on_progress: Progress | None = None) -> dict:
+    """Seconds of the set-based rebuild (one INSERT .. SELECT .. GROUP BY per table)."""
+    start = time.perf_counter()
+    events = set_based_rebuild(lab.projector, lab.customers.name_of, on_progress)
+    return {"events": events, "seconds": time.perf_counter() - start}
+
+
+def timed_run(measure: Callable[[], dict]) -> dict:
+    """One run of ``measure`` after a full collection, with the process's CPU seconds.
+
+    CPU seconds (all threads, DuckDB's included) next to wall seconds show how much a
+    figure suffered from other processes on a shared machine.
+    """
+    gc.collect()
+    cpu = time.process_time()
+    result = measure()
+    result["cpu_seconds"] = time.process_time() - cpu
+    return result
+
+
+def summarise(results: list[dict]) -> dict:
+    """The run with the median wall seconds, plus every run's wall and CPU seconds."""
+    results = sorted(results, key=lambda r: r["seconds"])
+    middle = dict(results[len(results) // 2])
+    middle["runs_seconds"] = [round(r["seconds"], 4) for r in results]
+    middle["runs_cpu_seconds"] = [round(r["cpu_seconds"], 4) for r in results]
+    middle["events_per_second"] = middle["events"] / middle["seconds"]
+    return middle
+
+
+def median_of(runs: int, measure: Callable[[], dict]) -> dict:
+    """Run ``measure`` ``runs`` times; see :func:`summarise`."""
+    return summarise([timed_run(measure) for _ in range(runs)])
+
+
+def medians_interleaved(runs: int, first: Callable[[], dict], second: Callable[[], dict]):
+    """Medians of two measurements run alternately (A, B, A, B, ...), so that a busy
+    moment on a shared machine or a growing heap hurts both alike."""
+    a, b = [], []
+    for _ in range(runs):
+        a.append(timed_run(first))
+        b.append(timed_run(second))
+    return summarise(a), summarise(b)

@@ -1,0 +1,65 @@
+"""The benchmark's code paths give right answers on tiny inputs (no timing is asserted)."""
+
+import pytest
+
+from benchmarks import big_history, measure, peer
+from benchmarks.__main__ import table
+from benchmarks.history import append_workload_history, orders_for
+from cqrs_lab.orders.workload import run_workload
+
+
+def event_facts(lab):
+    """Everything about the events except their ids and times."""
+    return [
+        (type(r.event).__name__, r.version, getattr(r.event, "quantity", None))
+        + (getattr(r.event, "unit_price", None), getattr(r.event, "customer_id", None))
+        for r in lab.event_store.read_all()
+    ]
+
+
+def test_the_fast_history_holds_the_same_events_as_dispatching_the_workload():
+    dispatched, appended = measure.workload_lab(), measure.workload_lab()
+    run_workload(dispatched, 45)
+    append_workload_history(appended, 45)
+    assert event_facts(appended) == event_facts(dispatched)
+    assert orders_for(appended.event_store.head) == 45
+
+
+def test_catch_up_per_event_and_rebuilds_count_every_event_once():
+    lab = measure.history_lab(900)
+    head = lab.event_store.head
+    assert measure.catch_up(lab, 250)["events"] == head
+    assert measure.per_event(lab, 100)["events"] == 100
+    lab.catch_up()
+    projected = lab.read_model("order_summary").sort_values("id").reset_index(drop=True)
+    assert measure.rebuild(lab)["events"] == head
+    assert measure.set_based(lab)["events"] == head
+    rebuilt = lab.read_model("order_summary").sort_values("id").reset_index(drop=True)
+    assert rebuilt.equals(projected)
+
+
+def test_big_history_and_table_report_every_figure():
+    big = big_history.main(2_000, 1)
+    assert big["events"] >= 2_000 and big["orders"] == orders_for(2_000)
+    assert big["peak_rss_mib"] > 0 and big["rebuild"]["events"] == big["events"]
+    write = measure.median_of(3, lambda: measure.write_path(10))
+    assert write["events"] == 10 * 4 + 2 and len(write["runs_seconds"]) == 3
+    lab = measure.history_lab(500)
+    figures = {
+        "write_path": write,
+        "catch_up": measure.median_of(1, lambda: measure.catch_up(lab, 100)),
+        "catch_up_batch_1000": measure.median_of(1, lambda: measure.catch_up(lab, 1000)),
+        "per_event": measure.median_of(1, lambda: measure.per_event(lab, 50)),
+        "big": big,
+    }
+    text = table(figures)
+    assert "eventsourcing not installed" in text or "x eventsourcing" in text
+    assert "per-event SQL (seed style)" in text and "peak RSS" in text
+
+
+def test_the_peer_runs_the_same_number_of_events():
+    if not peer.available():
+        pytest.skip("the eventsourcing library (bench extra) is not installed")
+    customers = list(measure.workload_lab().catalogue.customers)
+    assert measure.peer_write_path(10)["events"] == 10 * 4 + 2
+    assert peer.run_peer_workload(20, customers) == 20 * 4 + 1 + 2
