@@ -54,11 +54,14 @@ from cqrs_lab.orders.queries import (
     OrderView,
 )
 from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
+from cqrs_lab.orders.set_based import SetBasedRebuildError, set_based_rebuild
 from cqrs_lab.orders.simulation import ReadYourWrites, probe_read_your_writes, simulate_burst
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
 from cqrs_lab.orders.workload import workload_customers, workload_stock
 
 __all__ = [
+    "SetBasedRebuildError",
+    "set_based_rebuild",
     "ADA",
     "ALAN",
     "Address",

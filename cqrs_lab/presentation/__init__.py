@@ -16,6 +16,7 @@ from cqrs_lab.presentation.playground_views import (
     render_order_summary,
 )
 from cqrs_lab.presentation.stream import key_fields, short_id, stream_table
+from cqrs_lab.presentation.throughput import progress_bar, throughput_chart, timed
 from cqrs_lab.presentation.timeline_chart import COLOURS, REJECTED, is_rejected, timeline_chart
 
 __all__: list[str] = [
@@ -27,6 +28,7 @@ __all__: list[str] = [
     "key_fields",
     "lab_map",
     "lag_chart",
+    "progress_bar",
     "render_as_of",
     "render_customer_stats",
     "render_error",
@@ -35,5 +37,7 @@ __all__: list[str] = [
     "render_order_summary",
     "short_id",
     "stream_table",
+    "throughput_chart",
+    "timed",
     "timeline_chart",
 ]
