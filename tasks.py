@@ -76,6 +76,18 @@ def notebooks() -> None:
             "--ExecutePreprocessor.timeout=300",
             notebook,
         )
+        _drop_run_timestamps(notebook)
+
+
+def _drop_run_timestamps(notebook: Path) -> None:
+    """Remove the per-cell execution timestamps nbconvert records: they change every run
+    and would turn each re-execution into a diff of every cell."""
+    import json
+
+    content = json.loads(notebook.read_text(encoding="utf-8"))
+    for cell in content["cells"]:
+        cell.get("metadata", {}).pop("execution", None)
+    notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def bench() -> None:
