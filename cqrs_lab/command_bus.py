@@ -29,7 +29,7 @@ from cqrs_lab.event_store import ConcurrencyError
 from cqrs_lab.ids import IdSource
 from cqrs_lab.messages import Command, DomainEvent
 from cqrs_lab.publisher import EventPublisher
-from cqrs_lab.registry import HandlerRegistry, call_handler, run_sync
+from cqrs_lab.registry import HandlerRegistry, is_awaitable, run_sync
 
 #: Told of every dispatch: ``(command, events, error)``; exactly one of the last two is None.
 DispatchObserver = Callable[[Command, list[DomainEvent] | None, Exception | None], None]
@@ -91,7 +91,7 @@ class CommandBus:
         """How many resent commands were answered from memory, appending nothing."""
         self._sources = (clock, ids) if clock is not None and ids is not None else None
         """The clock and ids handlers create aggregates and events with (None: the installed ones)."""
-        self._results: OrderedDict[UUID, tuple[Command, list[DomainEvent]]] = OrderedDict()
+        self._results: OrderedDict[UUID, tuple[Command, tuple[DomainEvent, ...]]] = OrderedDict()
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
         """Where events go after the handler stored them (always set: the seed's bug 4)."""
@@ -128,8 +128,12 @@ class CommandBus:
             raise
         self._remember(command, events)
         self._notify(command, events, None)
-        for event in events:
-            await self.event_publisher.publish(event)
+        publisher = self.event_publisher
+        if isinstance(publisher, EventPublisher):
+            await publisher.publish_all(events)
+        else:  # any object with an async publish(event) will do
+            for event in events:
+                await publisher.publish(event)
         return events
 
     async def _handle(self, handler: Callable, command: Command) -> list[DomainEvent]:
@@ -137,9 +141,15 @@ class CommandBus:
         for attempt in range(self.retries + 1):
             try:
                 if self._sources is None:
-                    return list(await call_handler(handler, command) or [])
-                with defaults.using(*self._sources):
-                    return list(await call_handler(handler, command) or [])
+                    result = handler(command)
+                    if is_awaitable(result):
+                        result = await result
+                else:
+                    with defaults.using(*self._sources):
+                        result = handler(command)
+                        if is_awaitable(result):
+                            result = await result
+                return list(result or [])
             except ConcurrencyError:
                 if attempt == self.retries:
                     raise
@@ -158,7 +168,8 @@ class CommandBus:
     def _remember(self, command: Command, events: list[DomainEvent]) -> None:
         if not self.remember:
             return
-        self._results[command.command_id] = (command, list(events))
+        # A tuple: the caller may change the list it got back; the memory must not change.
+        self._results[command.command_id] = (command, tuple(events))
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
 
@@ -167,6 +178,8 @@ class CommandBus:
         return run_sync(self.dispatch(command))
 
     def _notify(self, command: Command, events: Any, error: Exception | None) -> None:
+        if not self.observers:
+            return
         for observer in list(self.observers):
             observer(command, events, error)
 

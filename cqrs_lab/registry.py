@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Coroutine
+from types import CoroutineType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -56,10 +57,25 @@ class HandlerRegistry:
             raise NoHandlerFoundError(type(message), self.registered) from None
 
 
+def is_awaitable(result: object) -> bool:
+    """``inspect.isawaitable(result)``, answered without a call for the two usual results.
+
+    Every handler and subscriber result passes through here: an ``async def`` gives a
+    coroutine, a plain function usually ``None`` or a list. Those are decided by one
+    type check; anything else gets the full ``inspect`` test, so the answer never differs.
+    """
+    kind = type(result)
+    if kind is CoroutineType:
+        return True
+    if result is None or kind is list:
+        return False
+    return inspect.isawaitable(result)
+
+
 async def call_handler(handler: Callable[[Any], Any], message: object) -> Any:
     """Call ``handler`` and await its result if it is awaitable (async or plain handlers)."""
     result = handler(message)
-    if inspect.isawaitable(result):
+    if is_awaitable(result):
         result = await result
     return result
 

@@ -4,7 +4,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cqrs_lab import SeededIds, SimulatedClock, SystemClock
+from cqrs_lab import SeededIds, SimulatedClock, SystemClock, defaults
+from cqrs_lab.clock import LAB_EPOCH
+
+
+@pytest.fixture
+def restore_defaults():
+    """Put back whatever clock and ids were installed before the test."""
+    saved = defaults._clock, defaults._ids
+    yield
+    defaults.install(*saved)
 
 
 def test_simulated_clock_stands_still_until_advanced():
@@ -32,3 +41,32 @@ def test_seeded_ids_repeat_and_differ_by_seed():
     assert run == [again.new_id() for _ in range(5)]
     assert run != [other.new_id() for _ in range(5)]
     assert len(set(run)) == 5 and all(i.version == 4 for i in run)
+
+
+def test_using_installs_a_clock_and_ids_for_a_block_and_restores_them_even_after_an_error(
+    restore_defaults,
+):
+    outer, inner = SimulatedClock(), SimulatedClock(LAB_EPOCH + timedelta(days=1))
+    defaults.install(outer, SeededIds(1))
+    with pytest.raises(ValueError), defaults.using(inner, SeededIds(2)):
+        assert defaults.now() == inner.now()
+        with defaults.using(outer, SeededIds(3)):
+            assert defaults.now() == outer.now()
+        assert defaults.now() == inner.now()
+        raise ValueError("the block failed")
+    assert defaults.now() == outer.now()
+
+
+def test_using_as_a_decorator_restores_the_clock_after_each_call_even_recursive_ones(
+    restore_defaults,
+):
+    outer, inner = SimulatedClock(), SimulatedClock(LAB_EPOCH + timedelta(days=1))
+    defaults.install(outer, SeededIds(1))
+
+    @defaults.using(inner, SeededIds(2))
+    def depth(n):
+        assert defaults.now() == inner.now()
+        return 0 if n == 0 else 1 + depth(n - 1)
+
+    assert depth(3) == 3
+    assert defaults.now() == outer.now()

@@ -75,3 +75,89 @@ def test_run_sync_refuses_a_coroutine_that_really_waits():
 
     with pytest.raises(RuntimeError, match="await"):
         run_sync(waits())
+
+
+# -- the fast paths behave exactly as the general ones ---------------------------------
+
+
+class Later:
+    """An awaitable that is not a coroutine: only ``inspect.isawaitable`` recognises it."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def __await__(self):
+        return self.value
+        yield  # pragma: no cover - makes this a generator that never suspends
+
+
+@pytest.mark.parametrize(
+    "handler",
+    [
+        pytest.param(lambda command: [EVENT], id="plain function returning a list"),
+        pytest.param(lambda command: (EVENT,), id="plain function returning a tuple"),
+        pytest.param(AsyncPingHandler(), id="async handler"),
+        pytest.param(lambda command: Later([EVENT]), id="plain function returning an awaitable"),
+    ],
+)
+def test_every_kind_of_handler_result_is_published_and_returned(handler):
+    bus, heard = CommandBus(), []
+    bus.event_publisher.subscribe(heard.append)
+    bus.register(Ping, handler)
+    assert bus.dispatch_sync(Ping()) == [EVENT]
+    assert heard == [EVENT]
+
+
+def test_plain_async_and_awaitable_returning_subscribers_each_hear_every_event_in_order():
+    bus, heard = CommandBus(), []
+    events = [EVENT, EVENT.model_copy(update={"version": 3})]
+
+    async def async_subscriber(event):
+        heard.append(("async", event.version))
+
+    bus.event_publisher.subscribe(lambda event: heard.append(("plain", event.version)))
+    bus.event_publisher.subscribe(async_subscriber)
+    bus.event_publisher.subscribe(lambda event: Later(heard.append(("later", event.version))))
+    bus.register(Ping, lambda command: events)
+    bus.dispatch_sync(Ping())
+    assert heard == [(kind, v) for v in (2, 3) for kind in ("plain", "async", "later")]
+
+
+def test_a_subscriber_added_while_an_event_is_delivered_hears_the_next_event():
+    publisher, heard = EventPublisher(), []
+
+    def subscribe_another(event):
+        if not heard:
+            publisher.subscribe(lambda e: heard.append(("late", e.version)))
+        heard.append(("first", event.version))
+
+    publisher.subscribe(subscribe_another)
+    run_sync(publisher.publish_all([EVENT, EVENT.model_copy(update={"version": 3})]))
+    assert heard == [("first", 2), ("first", 3), ("late", 3)]
+
+
+def test_a_publisher_that_overrides_publish_is_still_called_once_per_event():
+    class CountingPublisher(EventPublisher):
+        def __init__(self):
+            super().__init__()
+            self.published = []
+
+        async def publish(self, event):
+            self.published.append(event)
+            await super().publish(event)
+
+    publisher, heard = CountingPublisher(), []
+    publisher.subscribe(heard.append)
+    bus = CommandBus(publisher)
+    bus.register(Ping, lambda command: [EVENT, EVENT])
+    bus.dispatch_sync(Ping())
+    assert publisher.published == [EVENT, EVENT] and heard == [EVENT, EVENT]
+
+
+def test_a_resend_answers_with_the_first_events_even_if_the_caller_changed_its_list():
+    bus = CommandBus()
+    bus.register(Ping, lambda command: [EVENT])
+    ping = Ping()
+    first = bus.dispatch_sync(ping)
+    first.clear()
+    assert bus.dispatch_sync(ping) == [EVENT]
