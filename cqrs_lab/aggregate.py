@@ -29,13 +29,25 @@ class Aggregate:
         """Change state to reflect ``event``. Must not raise and must not check rules."""
         raise NotImplementedError(f"{type(self).__name__} must implement _apply")
 
+    @property
+    def next_version(self) -> int:
+        """The version the next raised event gets (``version + 1``)."""
+        return self.version + 1
+
     def _raise_event(self, event: DomainEvent) -> None:
-        """Record that ``event`` happened: stamp the next version, apply it, queue it."""
+        """Record that ``event`` happened: stamp the next version, apply it, queue it.
+
+        An event built with ``version=self.next_version`` already carries its stamp and is
+        queued as it is; any other version is replaced by a stamped copy (events are
+        immutable), so a hand-built event still cannot claim a slot by accident.
+        """
         # Construct the next event in the aggregate's sequence.
-        stamped = _with_version(event, self.version + 1)
-        self._apply(stamped)
-        self.version = stamped.version
-        self._pending_events.append(stamped)
+        version = self.version + 1
+        if event.version != version:
+            event = _with_version(event, version)
+        self._apply(event)
+        self.version = version
+        self._pending_events.append(event)
 
     @property
     def pending_events(self) -> list[DomainEvent]:

@@ -2,6 +2,8 @@
 
 Every change goes through ``_raise_event``; ``_apply`` is the single place that says what
 each event does to the order's state, used both for new events and for replaying history.
+Events are built with ``version=self.next_version``: ``_raise_event`` would stamp it
+anyway, but an event born with its version need not be copied to get it.
 """
 
 from __future__ import annotations
@@ -53,7 +55,10 @@ class Order(Aggregate):
         order = cls(order_id or defaults.new_id())
         order._raise_event(
             OrderCreated(
-                order_id=order.id, customer_id=customer_id, shipping_address=shipping_address
+                order_id=order.id,
+                customer_id=customer_id,
+                shipping_address=shipping_address,
+                version=order.next_version,
             )
         )
         for item in items:
@@ -69,6 +74,7 @@ class Order(Aggregate):
                 product_id=item.product_id,
                 quantity=item.quantity,
                 unit_price=item.unit_price,
+                version=self.next_version,
             )
         )
 
@@ -77,14 +83,16 @@ class Order(Aggregate):
         if self.status == OrderStatus.SHIPPED:
             raise InvalidOperationError(f"Cannot cancel shipped order {self.id}")
         self._require_status(OrderStatus.PENDING, "cancel")
-        self._raise_event(OrderCancelled(order_id=self.id, reason=reason))
+        self._raise_event(
+            OrderCancelled(order_id=self.id, reason=reason, version=self.next_version)
+        )
 
     def ship(self) -> None:
         """Ship a pending order; a cancelled or already shipped order cannot be shipped."""
         if self.status == OrderStatus.CANCELLED:
             raise InvalidOperationError(f"Cannot ship cancelled order {self.id}")
         self._require_status(OrderStatus.PENDING, "ship")
-        self._raise_event(OrderShipped(order_id=self.id))
+        self._raise_event(OrderShipped(order_id=self.id, version=self.next_version))
 
     # -- state ----------------------------------------------------------------------------
 

@@ -100,3 +100,22 @@ def test_rehydrating_refuses_events_out_of_version_order():
 def test_the_scenario_helper_fails_when_events_differ():
     with pytest.raises(AssertionError, match="events differ"):
         Scenario(Order).given(CREATED).when(lambda o: o.ship()).then(CANCELLED)
+
+
+def test_raising_an_event_stamps_the_next_version_on_a_copy_whatever_version_it_claimed():
+    order = Order(ID)
+    order._raise_event(CREATED)  # built without a version
+    order._raise_event(ARMCHAIR.model_copy(update={"version": 7}))  # claims a wrong slot
+    created, armchair = order.pending_events
+    assert (created.version, armchair.version, order.version) == (1, 2, 2)
+    assert created == CREATED.model_copy(update={"version": 1})
+    assert created.model_fields_set == CREATED.model_fields_set | {"version"}
+    assert CREATED.version == 0  # the event raised is immutable: a stamped copy is queued
+
+
+def test_an_event_built_with_the_next_version_is_queued_as_it_is():
+    order = Order(ID)
+    born_stamped = CREATED.model_copy(update={"version": order.next_version})
+    order._raise_event(born_stamped)
+    assert order.pending_events[0] is born_stamped
+    assert order.next_version == 2
