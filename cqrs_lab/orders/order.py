@@ -9,6 +9,7 @@ anyway, but an event born with its version need not be copied to get it.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import lru_cache
 from uuid import UUID
 
 from cqrs_lab import defaults
@@ -112,13 +113,7 @@ class Order(Aggregate):
                 self.shipping_address = event.shipping_address
                 self.status = OrderStatus.PENDING
             case OrderItemAdded():
-                self.items.append(
-                    OrderItem(
-                        product_id=event.product_id,
-                        quantity=event.quantity,
-                        unit_price=event.unit_price,
-                    )
-                )
+                self.items.append(_order_item(event.product_id, event.quantity, event.unit_price))
             case OrderCancelled():
                 self.status = OrderStatus.CANCELLED
             case OrderShipped():
@@ -131,3 +126,15 @@ class Order(Aggregate):
             f"Order(id={self.id}, status={self.status}, items={len(self.items)}, "
             f"total_amount={self.total_amount:.2f}, version={self.version})"
         )
+
+
+@lru_cache(maxsize=1024)
+def _order_item(product_id: str, quantity: int, unit_price: float) -> OrderItem:
+    """The validated ``OrderItem`` for one line, shared by every order that has that line.
+
+    Value objects are immutable and compared by value, so two orders for one armchair at
+    one price can hold the same instance: placing or replaying an order then validates
+    each distinct line once, not once per event. A line not seen before is validated as
+    usual; an invalid one raises and is not remembered.
+    """
+    return OrderItem(product_id=product_id, quantity=quantity, unit_price=unit_price)

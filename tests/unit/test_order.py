@@ -3,6 +3,7 @@
 from uuid import UUID
 
 import pytest
+from pydantic import ValidationError
 
 from cqrs_lab.orders import (
     ADA,
@@ -119,3 +120,26 @@ def test_an_event_built_with_the_next_version_is_queued_as_it_is():
     order._raise_event(born_stamped)
     assert order.pending_events[0] is born_stamped
     assert order.next_version == 2
+
+
+def test_orders_with_the_same_line_hold_equal_immutable_items_and_a_bad_line_still_fails():
+    other = UUID("00000000-0000-4000-8000-0000000000f2")
+    first, second = (
+        Order.from_history(
+            order_id,
+            [
+                CREATED.model_copy(update={"order_id": order_id, "version": 1}),
+                ARMCHAIR.model_copy(update={"order_id": order_id, "version": 2}),
+            ],
+        )
+        for order_id in (ID, other)
+    )
+    assert (
+        first.items
+        == second.items
+        == [OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)]
+    )
+    blank = OrderItemAdded(order_id=ID, product_id="", quantity=1, unit_price=1.0, version=2)
+    for _ in range(2):  # a refused line is not remembered: it is refused every time
+        with pytest.raises(ValidationError, match="product_id"):
+            Order.from_history(ID, [CREATED.model_copy(update={"version": 1}), blank])
