@@ -59,19 +59,12 @@ class RecordedEvent:
         return type(self.event).__name__
 
 
-_SLOTS = tuple(getattr(RecordedEvent, name).__set__ for name in RecordedEvent.__slots__)
-
-
-def _recorded(position: int, stream_id: UUID, recorded_at: datetime, event: DomainEvent):
-    """``RecordedEvent(...)``, about a third faster: a frozen dataclass's ``__init__``
-    sets each field through ``object.__setattr__``; this writes the slots directly."""
-    recorded = object.__new__(RecordedEvent)
-    set_position, set_stream_id, set_recorded_at, set_event = _SLOTS
-    set_position(recorded, position)
-    set_stream_id(recorded, stream_id)
-    set_recorded_at(recorded, recorded_at)
-    set_event(recorded, event)
-    return recorded
+#: The slot setters of RecordedEvent's fields, in field order. A frozen dataclass's
+#: ``__init__`` sets each field through ``object.__setattr__``; ``append`` builds its
+#: records with these instead, about a third faster (same object, same fields).
+_SET_POSITION, _SET_STREAM_ID, _SET_RECORDED_AT, _SET_EVENT = (
+    getattr(RecordedEvent, name).__set__ for name in RecordedEvent.__slots__
+)
 
 
 StoreSubscriber = Callable[[list[RecordedEvent]], None]
@@ -115,28 +108,42 @@ class InMemoryEventStore:
         actual = self.stream_version(stream_id)
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
-        # Check the whole batch before storing any of it, so a bad event leaves no trace.
-        for offset, event in enumerate(events, start=1):
-            if event.version != expected_version + offset:
+        now = self.clock.now()
+        position = len(self._log)
+        version = expected_version
+        new_record = object.__new__
+        recorded = []
+        # One pass checks every event and builds its record; nothing is stored until the
+        # whole batch passed, so a bad event leaves no trace.
+        for event in events:
+            version += 1
+            position += 1
+            if event.version != version:
                 raise ValueError(
                     f"{type(event).__name__} has version {event.version}; stream {stream_id} "
-                    f"expects {expected_version + offset}"
+                    f"expects {version}"
                 )
             aggregate_id = event.aggregate_id
             if aggregate_id is not stream_id and aggregate_id != stream_id:
                 raise ValueError(
                     f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
                 )
-        now = self.clock.now()
-        head = len(self._log)
-        recorded = [
-            _recorded(head + i, stream_id, now, self._compact(event))
-            for i, event in enumerate(events, start=1)
-        ]
+            self._compact(event)
+            record = new_record(RecordedEvent)
+            _SET_POSITION(record, position)
+            _SET_STREAM_ID(record, stream_id)
+            _SET_RECORDED_AT(record, now)
+            _SET_EVENT(record, event)
+            recorded.append(record)
         self._log.extend(recorded)
-        self._streams.setdefault(stream_id, []).extend(recorded)
-        for subscriber in list(self._subscribers):
-            subscriber(recorded)
+        stream = self._streams.get(stream_id)
+        if stream is None:
+            self._streams[stream_id] = recorded.copy()  # the caller may change `recorded`
+        else:
+            stream.extend(recorded)
+        if self._subscribers:
+            for subscriber in list(self._subscribers):
+                subscriber(recorded)
         return recorded
 
     def _compact(self, event: DomainEvent) -> DomainEvent:
@@ -149,11 +156,15 @@ class InMemoryEventStore:
         it before changing a copy (``model_copy``).
         """
         fields_set = event.__pydantic_fields_set__
-        known = self._fields_sets.setdefault(type(event), [])
+        known = self._fields_sets.get(type(event))
+        if known is None:
+            self._fields_sets[type(event)] = [fields_set]
+            return event
         for shared in known:
+            if shared is fields_set:
+                return event
             if shared == fields_set:
-                if shared is not fields_set:
-                    object.__setattr__(event, "__pydantic_fields_set__", shared)
+                object.__setattr__(event, "__pydantic_fields_set__", shared)
                 return event
         known.append(fields_set)
         return event

@@ -93,6 +93,23 @@ class EventStoreContract:
             store.append(A, [OrderShipped(order_id=B, version=1)], expected_version=0)
         assert store.head == 0
 
+    def test_a_refused_batch_leaves_no_trace_in_any_stream_or_subscriber(self, store):
+        heard = []
+        store.subscribe(heard.append)
+        store.append(A, events(A, 1, 1), expected_version=0)
+        bad = events(A, 2, 2) + [OrderShipped(order_id=B, version=4)]
+        with pytest.raises(ValueError, match="belongs to"):
+            store.append(A, bad, expected_version=1)
+        assert store.head == 1 and store.stream_version(A) == 1 and len(heard) == 1
+        assert [r.version for r in store.read_stream(A)] == [1]
+
+    def test_changing_the_list_append_returned_changes_nothing_stored(self, store):
+        first = store.append(A, events(A, 1, 1), expected_version=0)
+        first.clear()
+        store.append(A, events(A, 2, 1), expected_version=1)
+        assert first == [] and [r.version for r in store.read_stream(A)] == [1, 2]
+        assert [r.position for r in store.read_all()] == [1, 2]
+
     def test_subscribers_hear_each_append_once_in_order(self, store):
         heard = []
         unsubscribe = store.subscribe(lambda recorded: heard.append([r.position for r in recorded]))
