@@ -6,8 +6,6 @@ leaves the event store, and therefore every read model, exactly as it was.
 
 from __future__ import annotations
 
-from collections import Counter
-
 from cqrs_lab.command_bus import CommandHandler
 from cqrs_lab.messages import DomainEvent
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
@@ -38,9 +36,9 @@ class CreateOrderHandler(CommandHandler):
         if self.customers is not None:
             await self.customers.get(command.customer_id)
         # Two lines of the same product draw on the same stock: check their sum.
-        wanted: Counter[str] = Counter()
+        wanted: dict[str, int] = {}
         for item in command.items:
-            wanted[item.product_id] += item.quantity
+            wanted[item.product_id] = wanted.get(item.product_id, 0) + item.quantity
         for product_id, quantity in wanted.items():
             if not await self.inventory.check_availability(product_id, quantity):
                 raise InsufficientInventoryError(
