@@ -51,8 +51,8 @@ class EventSourcedRepository(Generic[A]):
             ConcurrencyError: if someone else appended to the stream meanwhile; the
                 aggregate's pending events are then left in place, nothing is stored.
         """
-        expected = aggregate.saved_version
-        pending = list(aggregate._pending_events)
-        self.event_store.append(aggregate.id, pending, expected_version=expected)
-        aggregate._pending_events.clear()
+        pending = aggregate._pending_events
+        self.event_store.append(aggregate.id, pending, expected_version=aggregate.saved_version)
+        # Stored: the aggregate starts a new queue and the caller gets the old one.
+        aggregate._pending_events = []
         return pending
