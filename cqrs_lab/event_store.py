@@ -105,7 +105,8 @@ class InMemoryEventStore:
 
         ``expected_version`` is the stream version the writer loaded (0 for a new stream).
         """
-        actual = self.stream_version(stream_id)
+        stream = self._streams.get(stream_id)
+        actual = stream[-1].event.version if stream else 0  # stream_version, inlined
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
         now = self.clock.now()
@@ -136,7 +137,6 @@ class InMemoryEventStore:
             _SET_EVENT(record, event)
             recorded.append(record)
         self._log.extend(recorded)
-        stream = self._streams.get(stream_id)
         if stream is None:
             self._streams[stream_id] = recorded.copy()  # the caller may change `recorded`
         else:

@@ -24,6 +24,7 @@ CREATED = OrderCreated(order_id=ID, customer_id=ADA, shipping_address=DEMO_ADDRE
 ARMCHAIR = OrderItemAdded(order_id=ID, product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)
 SHIPPED = OrderShipped(order_id=ID)
 CANCELLED = OrderCancelled(order_id=ID, reason="too big")
+ARMCHAIR_LINE = OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)
 
 
 class TestCreateOrder:
@@ -143,3 +144,17 @@ def test_orders_with_the_same_line_hold_equal_immutable_items_and_a_bad_line_sti
     for _ in range(2):  # a refused line is not remembered: it is refused every time
         with pytest.raises(ValidationError, match="product_id"):
             Order.from_history(ID, [CREATED.model_copy(update={"version": 1}), blank])
+
+
+def test_the_events_an_order_raises_are_validated_and_built_as_by_hand():
+    order = Order.create(ADA, [ARMCHAIR_LINE], DEMO_ADDRESS, order_id=ID)
+    created, armchair = order.pending_events
+    by_hand = OrderItemAdded(
+        order_id=ID, product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0, version=2
+    )
+    assert armchair == by_hand.model_copy(update={"occurred_at": armchair.occurred_at})
+    assert armchair.model_fields_set == by_hand.model_fields_set
+    assert created.model_fields_set == CREATED.model_fields_set | {"version"}
+    unvalidated = OrderItem.model_construct(product_id="X", quantity=0, unit_price=1.0)
+    with pytest.raises(ValidationError, match="OrderItemAdded\nquantity"):
+        Order.create(ADA, [unvalidated], DEMO_ADDRESS)
