@@ -27,7 +27,7 @@ from cqrs_lab import defaults
 from cqrs_lab.clock import Clock
 from cqrs_lab.event_store import ConcurrencyError
 from cqrs_lab.ids import IdSource
-from cqrs_lab.messages import Command, DomainEvent
+from cqrs_lab.messages import Command, DomainEvent, share_fields_set
 from cqrs_lab.publisher import EventPublisher
 from cqrs_lab.registry import HandlerRegistry, is_awaitable, run_sync
 
@@ -91,7 +91,9 @@ class CommandBus:
         """How many resent commands were answered from memory, appending nothing."""
         self._sources = (clock, ids) if clock is not None and ids is not None else None
         """The clock and ids handlers create aggregates and events with (None: the installed ones)."""
-        self._results: OrderedDict[UUID, tuple[Command, tuple[DomainEvent, ...]]] = OrderedDict()
+        self._results: OrderedDict[UUID, tuple[Command | DomainEvent, ...]] = OrderedDict()
+        """Accepted command_id -> ``(command, *events)``: one tuple per remembered command."""
+        self._fields_sets: dict[type, list[set[str]]] = {}
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
         """Where events go after the handler stored them (always set: the seed's bug 4)."""
@@ -160,16 +162,19 @@ class CommandBus:
         known = self._results.get(command.command_id)
         if known is None:
             return None
-        original, events = known
+        original = known[0]
         if _content(original) != _content(command):
             raise CommandIdReusedError(command, original)
-        return list(events)
+        return list(known[1:])
 
     def _remember(self, command: Command, events: list[DomainEvent]) -> None:
         if not self.remember:
             return
-        # A tuple: the caller may change the list it got back; the memory must not change.
-        self._results[command.command_id] = (command, tuple(events))
+        # One flat tuple per command (the caller may change the list it got back; the
+        # memory must not), and the command's field-name set shared with its kind: up to
+        # 10,000 commands stay here, and the collector walks every object they hold.
+        share_fields_set(command, self._fields_sets)
+        self._results[command.command_id] = (command, *events)
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
 

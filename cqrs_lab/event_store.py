@@ -13,7 +13,7 @@ from datetime import datetime
 from uuid import UUID
 
 from cqrs_lab.clock import Clock, SystemClock
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messages import DomainEvent, share_fields_set
 
 
 class ConcurrencyError(Exception):
@@ -149,25 +149,10 @@ class InMemoryEventStore:
     def _compact(self, event: DomainEvent) -> DomainEvent:
         """Share the bookkeeping that identical events repeat, to hold millions in memory.
 
-        Every pydantic model carries its own set of the field names it was given
-        (``__pydantic_fields_set__``): about 730 bytes, two thirds of a stored event. Events
-        of one type nearly always have the same set, so the store keeps one copy per
-        distinct set. Nothing observable changes: pydantic only reads the set, and copies
-        it before changing a copy (``model_copy``).
+        The field-name set pydantic keeps per event is two thirds of a stored event; the
+        store keeps one copy per distinct set (see :func:`share_fields_set`).
         """
-        fields_set = event.__pydantic_fields_set__
-        known = self._fields_sets.get(type(event))
-        if known is None:
-            self._fields_sets[type(event)] = [fields_set]
-            return event
-        for shared in known:
-            if shared is fields_set:
-                return event
-            if shared == fields_set:
-                object.__setattr__(event, "__pydantic_fields_set__", shared)
-                return event
-        known.append(fields_set)
-        return event
+        return share_fields_set(event, self._fields_sets)
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""

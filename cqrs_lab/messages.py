@@ -57,3 +57,27 @@ class DomainEvent(Message):
     @abstractmethod
     def aggregate_id(self) -> UUID:
         """Id of the aggregate whose stream holds this event."""
+
+
+def share_fields_set(message: Message, known: dict[type, list[set[str]]]) -> Message:
+    """Point ``message`` at a shared copy of its set of given field names; returns it.
+
+    Every pydantic model carries its own ``__pydantic_fields_set__``, a set of ~700 bytes
+    that the collector must also walk. Messages of one type nearly always have the same
+    set, so a holder of many messages (the event store, the command bus's memory) keeps
+    one copy per distinct set in ``known``. Nothing observable changes: pydantic only
+    reads the set, and copies it before changing a copy (``model_copy``).
+    """
+    fields_set = message.__pydantic_fields_set__
+    shared_sets = known.get(type(message))
+    if shared_sets is None:
+        known[type(message)] = [fields_set]
+        return message
+    for shared in shared_sets:
+        if shared is fields_set:
+            return message
+        if shared == fields_set:
+            object.__setattr__(message, "__pydantic_fields_set__", shared)
+            return message
+    shared_sets.append(fields_set)
+    return message

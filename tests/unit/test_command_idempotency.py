@@ -184,3 +184,13 @@ def test_unknown_ids_get_a_clear_answer_and_change_nothing(lab):
         lab.dispatch(CancelOrder(order_id=LAMP_ORDER, reason="x"))
     assert lab.query(GetOrderById(order_id=LAMP_ORDER)) is None
     assert snapshot(lab) == before
+
+
+def test_remembering_commands_changes_neither_their_fields_set_nor_their_resend(lab):
+    first, second = armchair_and_keyboards(), armchair_and_keyboards()
+    given = first.model_fields_set.copy()
+    events = lab.dispatch(first)
+    lab.dispatch(second)
+    assert first.model_fields_set == second.model_fields_set == given
+    assert first.model_dump(exclude_unset=True).keys() == given
+    assert lab.dispatch(first) == events and lab.command_bus.resends == 1
