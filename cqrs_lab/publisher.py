@@ -56,5 +56,5 @@ class EventPublisher:
             # delivered hears the next one.
             for subscriber in list(self._subscribers):
                 result = subscriber(event)
-                if is_awaitable(result):
+                if result is not None and is_awaitable(result):  # most return None
                     await result
