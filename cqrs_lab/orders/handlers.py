@@ -34,7 +34,9 @@ class CreateOrderHandler(CommandHandler):
 
     async def handle(self, command: CreateOrder) -> list[DomainEvent]:
         if self.customers is not None:
-            await self.customers.get(command.customer_id)
+            # Only existence matters here: an unknown customer raises UnknownCustomerError
+            # (name_of is what CustomerService.get asks too, without building a Customer).
+            self.customers.name_of(command.customer_id)
         # Two lines of the same product draw on the same stock: check their sum.
         wanted: dict[str, int] = {}
         for item in command.items:
