@@ -119,7 +119,8 @@ class CommandBus:
             raise TypeError(
                 f"dispatch needs a Command, got {type(command).__name__}: {command!r:.80}"
             )
-        if (earlier := self._remembered(command)) is not None:
+        if command.command_id in self._results:
+            earlier = self._remembered(command)
             self.resends += 1
             return earlier
         handler = self._registry.handler_for(command)
@@ -146,11 +147,14 @@ class CommandBus:
                     result = handler(command)
                     if is_awaitable(result):
                         result = await result
-                else:
-                    with defaults.using(*self._sources):
+                else:  # defaults.using(*self._sources), without a context-manager object
+                    saved = defaults.swap(*self._sources)
+                    try:
                         result = handler(command)
                         if is_awaitable(result):
                             result = await result
+                    finally:
+                        defaults.swap(*saved)
                 return list(result or [])
             except ConcurrencyError:
                 if attempt == self.retries:
@@ -158,10 +162,9 @@ class CommandBus:
                 self.conflicts += 1
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _remembered(self, command: Command) -> list[DomainEvent] | None:
-        known = self._results.get(command.command_id)
-        if known is None:
-            return None
+    def _remembered(self, command: Command) -> list[DomainEvent]:
+        """The events first returned for this ``command_id`` (it must be remembered)."""
+        known = self._results[command.command_id]
         original = known[0]
         if _content(original) != _content(command):
             raise CommandIdReusedError(command, original)

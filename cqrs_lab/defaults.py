@@ -28,6 +28,18 @@ def install(clock: Clock, ids: IdSource) -> None:
     _clock, _ids = clock, ids
 
 
+def swap(clock: Clock, ids: IdSource) -> tuple[Clock, IdSource]:
+    """Install ``clock`` and ``ids`` and return the pair installed before.
+
+    ``saved = swap(clock, ids)`` then ``swap(*saved)`` in a ``finally`` is what
+    :class:`using` does; the command bus calls it directly, once per command.
+    """
+    global _clock, _ids
+    saved = _clock, _ids
+    _clock, _ids = clock, ids
+    return saved
+
+
 class using(ContextDecorator):  # noqa: N801 - used like a function: `with using(...)`
     """Install ``clock`` and ``ids`` for the duration of a block, then put back the old ones.
 

@@ -87,7 +87,9 @@ def run_sync(coroutine: Coroutine[Any, Any, T] | Awaitable[T]) -> T:
         RuntimeError: if the coroutine really waits on something (real I/O); such
             pipelines must be awaited from async code instead.
     """
-    assert inspect.iscoroutine(coroutine), "run_sync needs a coroutine"
+    assert type(coroutine) is CoroutineType or inspect.iscoroutine(coroutine), (
+        "run_sync needs a coroutine"
+    )
     try:
         coroutine.send(None)
     except StopIteration as finished:

@@ -1,10 +1,21 @@
 """The command bus routes to one handler, publishes what it returns, and says what is missing."""
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
-from cqrs_lab import Command, CommandBus, CommandHandler, EventPublisher, NoHandlerFoundError
+from cqrs_lab import (
+    Command,
+    CommandBus,
+    CommandHandler,
+    EventPublisher,
+    NoHandlerFoundError,
+    SeededIds,
+    SimulatedClock,
+    defaults,
+)
+from cqrs_lab.clock import LAB_EPOCH
 from cqrs_lab.orders import OrderShipped
 from cqrs_lab.registry import run_sync
 
@@ -161,3 +172,20 @@ def test_a_resend_answers_with_the_first_events_even_if_the_caller_changed_its_l
     first = bus.dispatch_sync(ping)
     first.clear()
     assert bus.dispatch_sync(ping) == [EVENT]
+
+
+def test_a_bus_runs_handlers_on_its_own_clock_and_ids_then_restores_the_installed_ones():
+    saved = defaults._clock, defaults._ids
+    elsewhere = SimulatedClock(LAB_EPOCH + timedelta(days=1))
+    try:
+        defaults.install(elsewhere, SeededIds(2))
+        bus, seen = CommandBus(clock=SimulatedClock(), ids=SeededIds(1)), []
+        bus.register(Ping, lambda command: seen.append((defaults.now(), defaults.new_id())))
+        bus.register(Pong, lambda command: 1 / 0)
+        bus.dispatch_sync(Ping())
+        with pytest.raises(ZeroDivisionError):
+            bus.dispatch_sync(Pong())
+        assert seen == [(LAB_EPOCH, SeededIds(1).new_id())]
+        assert defaults.now() == elsewhere.now()
+    finally:
+        defaults.install(*saved)
