@@ -16,7 +16,7 @@ from collections.abc import Iterable
 import pandas as pd
 
 from cqrs_lab.projection import Projection
-from cqrs_lab.projector import Projector
+from cqrs_lab.projector import CHECKPOINTS, Projector
 
 
 class BlueGreenRebuild:
@@ -108,10 +108,11 @@ class BlueGreenRebuild:
                         f"INSERT INTO {table.name} SELECT * FROM {self.schema}.{table.name}"
                     )
                 con.execute(
-                    "UPDATE projector_checkpoints SET position = ? WHERE projection = ?",
+                    f"UPDATE {CHECKPOINTS} SET position = ? WHERE projection = ?",
                     [self.green.checkpoints()[name], name],
                 )
-                self.blue.projections[name] = new
+        # Only after the commit: a failed swap leaves blue running its old versions.
+        self.blue.projections.update(self.green.projections)
         self.blue.connection.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
         self.cut = True
         self.sample("cut over")

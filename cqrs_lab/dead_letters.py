@@ -105,14 +105,11 @@ class DeadLetters:
         if not self._exists():
             return pd.DataFrame(columns=columns)
         where = "" if include_resolved else "WHERE status <> 'resolved'"
-        return (
-            self.connection.cursor()
-            .execute(
-                f"SELECT {', '.join(columns)} "
-                f"FROM {DEAD_LETTERS} {where} ORDER BY projection, position"
-            )
-            .df()
-        )
+        # Through this connection, not a new cursor: a cursor starts in schema ``main`` and
+        # would read the live table while a consistency check works in a scratch schema.
+        return self.connection.execute(
+            f"SELECT {', '.join(columns)} FROM {DEAD_LETTERS} {where} ORDER BY projection, position"
+        ).df()
 
 
 def _describe(error: BaseException) -> str:

@@ -11,6 +11,7 @@ gives the same run.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from weakref import WeakKeyDictionary
 
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
 from cqrs_lab.projection import ProjectionError
@@ -129,6 +130,7 @@ def tamper_event(store: InMemoryEventStore, position: int, replacement: object) 
     """
     if not 1 <= position <= store.head:
         raise ValueError(f"no event at position {position}; the store holds 1..{store.head}")
+    _TAMPERED.setdefault(store, set()).add(position)
     log = store._log  # the store offers no way to rewrite history, by design
     old = log[position - 1]
     new = replace(old, event=replacement)  # type: ignore[arg-type]
@@ -136,3 +138,17 @@ def tamper_event(store: InMemoryEventStore, position: int, replacement: object) 
     stream = store._streams[old.stream_id]
     stream[[r.position for r in stream].index(position)] = new
     return old.event
+
+
+# Positions overwritten behind each store's back. The store validates every event at
+# append, so a projector may trust its history, unless it was tampered with here.
+_TAMPERED: WeakKeyDictionary[InMemoryEventStore, set[int]] = WeakKeyDictionary()
+
+
+def tampered_positions(store: InMemoryEventStore) -> set[int]:
+    """Positions :func:`tamper_event` has overwritten in ``store`` (empty for a sound store).
+
+    The projector's fast rebuild skips per-event checks; it takes the careful path, which
+    names any damaged event, whenever this is not empty.
+    """
+    return set(_TAMPERED.get(store, ()))

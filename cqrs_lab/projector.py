@@ -26,7 +26,7 @@ from cqrs_lab.clock import Clock, SystemClock
 from cqrs_lab.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
 from cqrs_lab.delivery import DeliveryIncident, event_problem, in_order
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.faults import FaultPlan, InjectedCrash
+from cqrs_lab.faults import FaultPlan, InjectedCrash, tampered_positions
 from cqrs_lab.projection import Projection, ProjectionError, no_gc_pauses
 
 CHECKPOINTS = "projector_checkpoints"
@@ -184,16 +184,23 @@ class Projector:
         dead letters and names the projection and position of any event it cannot apply.
         """
         selected = [self.projections[n] for n in (names or self.projections)]
-        careful = self.faults is not None or any(
-            self.dead_letters.skipped(p.name) for p in selected
+        careful = (
+            self.faults is not None
+            or bool(tampered_positions(self.event_store))
+            or any(self.dead_letters.skipped(p.name) for p in selected)
         )
         try:
-            return self._rebuild(selected, on_progress, careful)
+            total = self._rebuild(selected, on_progress, careful)
         except Exception:
             if careful:
                 raise
             # Rolled back; the careful path fails again, but with an error naming the culprit.
-            return self._rebuild(selected, on_progress, careful=True)
+            total = self._rebuild(selected, on_progress, careful=True)
+        # A stopped projection's poison event was applied by this rebuild: it runs again.
+        names = {p.name for p in selected}
+        stopped = [k for k, s in self.dead_letters.open.items() if s == "stopped" and k[0] in names]
+        self.dead_letters.set_status(stopped, "resolved")
+        return total
 
     def _rebuild(
         self, selected: list[Projection], on_progress: Progress | None, careful: bool

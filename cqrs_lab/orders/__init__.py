@@ -57,9 +57,10 @@ from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
 from cqrs_lab.orders.set_based import SetBasedRebuildError, set_based_rebuild
 from cqrs_lab.orders.simulation import ReadYourWrites, probe_read_your_writes, simulate_burst
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
-from cqrs_lab.orders.workload import workload_customers, workload_stock
+from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
 
 __all__ = [
+    "run_workload",
     "SetBasedRebuildError",
     "set_based_rebuild",
     "ADA",

@@ -85,6 +85,9 @@ class Lab:
     lag_monitor: LagMonitor
     consistency: Consistency = "async"
     """``"async"``: the projector runs when told. ``"inline"``: after every command."""
+    projection_errors: list[Exception] = field(default_factory=list, repr=False)
+    """Errors the inline projector met after a command was stored (newest last): the command
+    stands, its read models lag behind (``lag()``) until the projection is fixed."""
     _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- shortcuts --------------------------------------------------------------------
@@ -127,8 +130,14 @@ class Lab:
     # -- wiring callbacks -------------------------------------------------------------
 
     def _after_publish(self, event: DomainEvent) -> None:
-        if self.consistency == "inline":
+        if self.consistency != "inline":
+            return
+        try:
             self.projector.catch_up()
+        except Exception as error:
+            # The command's events are stored: it succeeded. Failing the dispatch would invite
+            # a retry that stores the order twice. The read side is behind; say so here.
+            self.projection_errors.append(error)
 
 
 def build_lab(

@@ -20,6 +20,7 @@ import pandas as pd
 
 from cqrs_lab.columns import naive_utc_timestamps, uuid_halves, uuid_sql
 from cqrs_lab.event_store import RecordedEvent
+from cqrs_lab.faults import tampered_positions
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.projector import Progress, Projector
 
@@ -83,10 +84,10 @@ class SetBasedRebuildError(ValueError):
         order_ids: up to three of the offending orders.
     """
 
-    def __init__(self, order_ids: list[UUID]) -> None:
+    def __init__(self, order_ids: list[UUID], reason: str | None = None) -> None:
         self.order_ids = order_ids
         shown = ", ".join(str(i) for i in order_ids)
-        super().__init__(f"orders without exactly one leading OrderCreated: {shown}")
+        super().__init__(reason or f"orders without exactly one leading OrderCreated: {shown}")
 
 
 def event_columns(records: Iterable[RecordedEvent], names_of) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -153,9 +154,16 @@ def set_based_rebuild(projector: Projector, names_of, on_progress: Progress | No
     checkpoints; returns the events read.
 
     Raises:
-        SetBasedRebuildError: if an order's stream does not start with ``OrderCreated``;
-            nothing is changed then.
+        SetBasedRebuildError: if an order's stream does not start with ``OrderCreated``,
+            or the history needs per-event care (a fault plan, open dead letters, tampered
+            events: use ``projector.rebuild()``); nothing is changed then.
     """
+    if projector.faults or projector.dead_letters.open or tampered_positions(projector.event_store):
+        raise SetBasedRebuildError(
+            [],
+            "the set-based rebuild aggregates every event as it is; with a fault plan, open "
+            "dead letters or tampered events use projector.rebuild(), which checks each one",
+        )
     selected = [
         p
         for name, p in projector.projections.items()

@@ -24,7 +24,7 @@ class OrderItem(_Value):
 
     product_id: str = Field(min_length=1)
     quantity: int = Field(gt=0)
-    unit_price: float = Field(ge=0)
+    unit_price: float = Field(ge=0, allow_inf_nan=False)
 
     @property
     def subtotal(self) -> float:

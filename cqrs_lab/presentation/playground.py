@@ -16,7 +16,7 @@ from typing import Any
 import ipywidgets as w
 from pydantic import ValidationError
 
-from cqrs_lab.orders import CancelOrder, GetOrderById, OrderRejected, ShipOrder
+from cqrs_lab.orders import CancelOrder, GetOrderById, ShipOrder
 from cqrs_lab.presentation.lag_svg import render_lag_chart
 from cqrs_lab.presentation.playground_views import (
     newest_orders,
@@ -79,7 +79,11 @@ class Playground(PlaygroundWidgets):
 
     def create_order(self, customer_id=None, lines=None, **address: str):
         """Fill the form with any values given, then dispatch it as ``CreateOrder``."""
-        self.form.fill(customer_id, lines, **address)
+        try:
+            self.form.fill(customer_id, lines, **address)
+        except ValueError as error:  # shown beside the form, like a rejected command
+            self._show_error(error)
+            return None
         return self._command(self.form.command)
 
     def cancel_order(self, order_id=None, reason: str | None = None):
@@ -186,13 +190,16 @@ class Playground(PlaygroundWidgets):
         return action()
 
     def _command(self, build: Callable[[], Any]):
+        failures = len(self.lab.projection_errors)
         try:
             events = self.lab.dispatch(build())
-        except (ValidationError, OrderRejected) as error:
+        except Exception as error:  # rejected (or broken): shown beside the form, never lost
             self._show_error(error)
             return None
         self._advance(self.seconds_per_command)
-        self._show_error(None)
+        # Inline mode: the command stood, but its projection may have failed.
+        new = self.lab.projection_errors[failures:]
+        self._show_error(new[-1] if new else None)
         self.refresh()
         return events
 

@@ -52,7 +52,13 @@ class OrderForm:
         self.customer.add_class("cqrs-customer")
 
     def fill(self, customer_id=None, lines=None, **address: str) -> None:
-        """Set the form: ``lines`` is a list of ``(product_id, quantity)`` (missing: none)."""
+        """Set the form: ``lines`` is a list of ``(product_id, quantity)`` (missing: none).
+
+        Raises:
+            ValueError: for more lines than the form has, or a customer or product it does
+                not offer; the form is left as it was.
+        """
+        self._check(customer_id, lines)
         if customer_id is not None:
             self.customer.value = customer_id
         if lines is not None:
@@ -63,6 +69,20 @@ class OrderForm:
                 product_w.value, quantity_w.value = product, quantity
         for part, value in address.items():
             self.address[part].value = value
+
+    def _check(self, customer_id, lines) -> None:
+        """Refuse what the widgets cannot show, before any widget changes."""
+        if customer_id is not None and customer_id not in {v for _, v in self.customer.options}:
+            raise ValueError(f"unknown customer {customer_id}: not in the form's list")
+        if lines is None:
+            return
+        lines = list(lines)
+        if len(lines) > LINES:
+            raise ValueError(f"the form has {LINES} lines; got {len(lines)}")
+        offered = {value for _, value in self.products[0].options}
+        for product_id, _ in lines:
+            if product_id not in offered:
+                raise ValueError(f"unknown product {product_id!r}: not in the form's list")
 
     def command(self) -> CreateOrder:
         """The form as a command. Raises pydantic's ValidationError naming the bad field."""

@@ -147,3 +147,18 @@ def test_lag_counts_events_and_seconds_behind_on_the_lab_clock(lab):
 def test_batch_size_must_be_positive():
     with pytest.raises(ValueError, match="batch_size"):
         build_lab(batch_size=0)
+
+
+@pytest.mark.parametrize("careful", [False, True])
+def test_both_rebuild_paths_across_chunk_boundaries_equal_incremental(monkeypatch, careful):
+    import cqrs_lab.projector as projector_module
+
+    lab = busy(build_lab(seed=9, batch_size=4), 9)
+    lab.catch_up()
+    incremental = tables(lab)
+    monkeypatch.setattr(projector_module, "_REBUILD_CHUNK", 5)
+    progress = []
+    selected = list(lab.projector.projections.values())
+    lab.projector._rebuild(selected, lambda done, total: progress.append(done), careful)
+    assert tables(lab) == incremental
+    assert progress[0] == 5 and progress[-1] == lab.event_store.head and len(progress) > 2
