@@ -11,6 +11,7 @@ fresh context, so a context variable set in one cell would be gone in the next.
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from contextlib import ContextDecorator
 from datetime import datetime
@@ -75,3 +76,19 @@ def now() -> datetime:
 def new_id() -> uuid.UUID:
     """A fresh id from the installed id source."""
     return _ids.new_id()
+
+
+# How many command ids this process has handed out (see new_command_id).
+_command_ids_made = itertools.count()
+
+
+def new_command_id() -> uuid.UUID:
+    """A fresh command id: the installed source's next id, made unique in the process.
+
+    Two labs built with the same seed hand out the same ids. A command created for the
+    first lab after the second was built would repeat an id the first lab's bus has
+    already seen, and the bus would take the new request for a resend and drop it. Mixing
+    in a process-wide count (low bits only: the UUID stays version 4) keeps ids
+    reproducible for a notebook run top to bottom, and unique across labs.
+    """
+    return uuid.UUID(int=_ids.new_id().int ^ next(_command_ids_made))

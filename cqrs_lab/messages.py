@@ -28,7 +28,7 @@ class Command(Message):
     recognise a resent command.
     """
 
-    command_id: UUID = Field(default_factory=defaults.new_id)
+    command_id: UUID = Field(default_factory=defaults.new_command_id)
     """Unique per command; resending the same id is the same request."""
     timestamp: datetime = Field(default_factory=defaults.now)
     """When the command was issued (on the lab's clock)."""

@@ -52,7 +52,8 @@ class Timeline:
 
     def _on_command(self, command: Command, events: list | None, error: Exception | None) -> None:
         detail = "" if error is None else f"rejected: {type(error).__name__}: {error}"
-        entry = TimelineEntry(command.timestamp, "command", type(command).__name__, None, detail)
+        # The lab's own time of handling: the command's timestamp may come from another lab.
+        entry = TimelineEntry(self.clock.now(), "command", type(command).__name__, None, detail)
         # The store told us of this command's events already; the command goes before them.
         self.entries.insert(len(self.entries) - len(events or []), entry)
 

@@ -23,8 +23,40 @@ def test_command_carries_the_seeds_metadata_from_the_installed_clock_and_ids():
     defaults.install(clock, SeededIds(7))
     command = armchair_and_keyboards()
     assert command.timestamp == clock.now()
-    assert command.command_id == SeededIds(7).new_id()
     assert command.user_id is None
+    # The seeded id, with the process's command count mixed into its low bits.
+    seeded = SeededIds(7).new_id()
+    assert command.command_id.int >> 64 == seeded.int >> 64 and command.command_id.version == 4
+
+
+ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
+
+
+def test_command_ids_repeat_from_run_to_run():
+    import subprocess
+    import sys
+
+    script = (
+        "from cqrs_lab.orders import build_lab; from tests.builders import armchair_and_keyboards\n"
+        "build_lab(seed=3); print([str(armchair_and_keyboards().command_id) for _ in range(3)])"
+    )
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", script], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] == runs[1] and runs[0].count("-") == 12
+
+
+def test_two_labs_with_one_seed_never_share_a_command_id():
+    from cqrs_lab.orders import build_lab
+
+    first = build_lab(seed=1)
+    first.dispatch(armchair_and_keyboards())
+    build_lab(seed=1)  # a second lab, e.g. for a side-by-side comparison
+    first.dispatch(armchair_and_keyboards())  # a new order for the first lab
+    assert len(first.event_store.stream_ids()) == 2 and first.command_bus.resends == 0
 
 
 def test_commands_are_immutable():
