@@ -329,8 +329,12 @@ class Projector:
         Damaged events and poisoned handlers raise ``ProjectionError`` naming the projection
         and position, which rolls the whole batch back.
         """
-        # Refuse damaged events (checked once per batch), naming the projection that met them.
-        problems = [(r, problem) for r in batch if (problem := event_problem(r))]
+        # Refuse damaged events, naming the projection that met them. The store validates
+        # every event at append, so only positions overwritten behind its back need a look.
+        tampered = tampered_positions(self.event_store)
+        problems = [
+            (r, problem) for r in batch if r.position in tampered and (problem := event_problem(r))
+        ]
         for projection in selected:
             self._failing = projection.name
             after = checkpoints[projection.name]
