@@ -236,12 +236,7 @@ class Projector:
         only the event types need filtering, and that is decided once per type."""
         kinds = {type(r.event) for r in batch}
         for projection in selected:
-            handled = {kind for kind in kinds if issubclass(kind, projection.handles)}
-            if handled == kinds:
-                wanted = batch
-            else:
-                wanted = [r for r in batch if type(r.event) in handled]
-            if wanted:
+            if wanted := _events_for(projection, batch, kinds):
                 projection.apply_batch(self.connection, wanted)
         self._set_checkpoints(selected, batch[-1].position)
 
@@ -267,7 +262,7 @@ class Projector:
         if not batch:
             return 0
         try:
-            with self._transaction():
+            with no_gc_pauses(), self._transaction():
                 self._apply_batch(selected, batch, self._checkpoints)
                 if self.faults:
                     self.faults.before_commit(batch)
@@ -335,6 +330,7 @@ class Projector:
         problems = [
             (r, problem) for r in batch if r.position in tampered and (problem := event_problem(r))
         ]
+        kinds = {type(r.event) for r in batch}
         for projection in selected:
             self._failing = projection.name
             after = checkpoints[projection.name]
@@ -342,13 +338,7 @@ class Projector:
             for recorded, problem in problems:
                 if recorded.position > after and recorded.position not in skipped:
                     raise ProjectionError(projection.name, recorded, problem)
-            wanted = [
-                r
-                for r in batch
-                if r.position > after
-                and r.position not in skipped
-                and isinstance(r.event, projection.handles)
-            ]
+            wanted = _events_for(projection, batch, kinds, after, skipped)
             if self.faults:
                 for recorded in wanted:
                     self.faults.before_handle(projection.name, recorded)
@@ -413,3 +403,22 @@ class Projector:
         done = BatchCommitted(tuple(p.name for p in selected), first, last, self.clock.now())
         for observer in list(self.observers):
             observer(done)
+
+
+def _events_for(
+    projection: Projection,
+    batch: list[RecordedEvent],
+    kinds: set[type],
+    after: int = 0,
+    skipped: set[int] | frozenset[int] = frozenset(),
+) -> list[RecordedEvent]:
+    """The events of ``batch`` that ``projection`` reads: past ``after``, not skipped, of a
+    type it handles. Types are decided once per batch (``kinds``), not once per event."""
+    handled = {kind for kind in kinds if issubclass(kind, projection.handles)}
+    if skipped or after >= batch[0].position:
+        return [
+            r
+            for r in batch
+            if r.position > after and r.position not in skipped and type(r.event) in handled
+        ]
+    return batch if handled == kinds else [r for r in batch if type(r.event) in handled]
