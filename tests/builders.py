@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cqrs_lab.orders import ADA, DEMO_ADDRESS, CreateOrder, OrderItem
+from cqrs_lab.orders import ADA, DEMO_ADDRESS, CreateOrder, OrderItem, created_order_id
 
 
 def armchair_and_keyboards(customer_id=ADA) -> CreateOrder:
@@ -21,3 +21,8 @@ def snapshot(lab) -> tuple:
     """Everything a rejected command must leave untouched: the log and every table."""
     tables = {name: lab.read_db.table(name).to_dict("list") for name in lab.read_db.tables()}
     return lab.event_store.head, [r.event for r in lab.event_store.read_all()], tables
+
+
+def three_orders(lab) -> list:
+    """Three orders of 3 events each: positions 1-3, 4-6, 7-9 (created, item, item)."""
+    return [created_order_id(lab.dispatch(armchair_and_keyboards())) for _ in range(3)]

@@ -88,7 +88,6 @@ class Lab:
     projection_errors: list[Exception] = field(default_factory=list, repr=False)
     """Errors the inline projector met after a command was stored (newest last): the command
     stands, its read models lag behind (``lag()``) until the projection is fixed."""
-    _extra: dict[str, Any] = field(default_factory=dict, repr=False)
 
     # -- shortcuts --------------------------------------------------------------------
 

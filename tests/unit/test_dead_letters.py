@@ -3,13 +3,8 @@
 import pytest
 
 from cqrs_lab import FaultPlan, PoisonedEventError, ProjectionError, check_consistency, tamper_event
-from cqrs_lab.orders import CancelOrder, OrderItemAdded, build_lab, created_order_id
-from tests.builders import armchair_and_keyboards, snapshot
-
-
-def three_orders(lab):
-    """Three orders of 3 events each: positions 1-3, 4-6, 7-9 (created, item, item)."""
-    return [created_order_id(lab.dispatch(armchair_and_keyboards())) for _ in range(3)]
+from cqrs_lab.orders import CancelOrder, OrderItemAdded, build_lab
+from tests.builders import snapshot, three_orders
 
 
 def letters(lab):

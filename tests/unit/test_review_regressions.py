@@ -28,11 +28,7 @@ from cqrs_lab.orders import (
 )
 from cqrs_lab.orders.projections_v2 import OrderProjectionV2
 from cqrs_lab.presentation import Playground
-from tests.builders import armchair_and_keyboards, snapshot
-
-
-def three_orders(lab):
-    return [created_order_id(lab.dispatch(armchair_and_keyboards())) for _ in range(3)]
+from tests.builders import armchair_and_keyboards, snapshot, three_orders
 
 
 def test_rebuild_refuses_an_event_of_another_stream_as_catch_up_does():
