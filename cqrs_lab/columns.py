@@ -7,6 +7,9 @@ cross for free, so a UUID travels as two unsigned 64-bit halves that SQL joins a
 converted once per distinct value: a batch of events shares a handful of instants.
 Anything these fast paths do not recognise (``None``, strings) takes the slow, general
 ``object`` path instead, so correctness never depends on them.
+
+Columns travel as a plain dict of NumPy arrays, which DuckDB scans directly: wrapping
+them in a pandas DataFrame first costs more than the scan on a small batch.
 """
 
 from __future__ import annotations
@@ -58,3 +61,31 @@ def naive_utc_timestamps(values: Sequence[Any]) -> np.ndarray | None:
     except (AttributeError, TypeError):
         return None
     return np.array(out, dtype=np.int64).view("datetime64[us]")
+
+
+#: NumPy kinds (``dtype.kind``) that DuckDB reads natively for each SQL type.
+_NATIVE_KINDS = {
+    "BOOLEAN": "b",
+    "INTEGER": "i",
+    "BIGINT": "i",
+    "DOUBLE": "fi",
+}
+
+
+def as_array(values: Sequence[Any], sql_type: str) -> np.ndarray:
+    """``values`` as an array DuckDB can scan for a column of ``sql_type``.
+
+    Numbers and booleans become a typed array when NumPy infers a kind that fits the
+    column (it never truncates: ``[1.5]`` stays float and an INTEGER column gets it as
+    an object); everything else, ``None`` included, is an ``object`` array that DuckDB
+    converts value by value, raising if a value does not fit.
+    """
+    kinds = _NATIVE_KINDS.get(sql_type)
+    if kinds is not None:
+        try:
+            array = np.array(values)
+        except (TypeError, ValueError, OverflowError):
+            array = None
+        if array is not None and array.ndim == 1 and array.dtype.kind in kinds:
+            return array
+    return np.fromiter(values, dtype=object, count=len(values))

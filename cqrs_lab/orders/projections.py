@@ -26,16 +26,72 @@ from cqrs_lab.projection import (
 _PENDING, _CANCELLED, _SHIPPED = (s.value for s in OrderStatus)
 
 
-def _touched(batch: list[RecordedEvent]) -> list[UUID]:
-    """Every order the batch touches, once each (deduplicated by ``id.int``, which
-    hashes in C; ``UUID.__hash__`` is Python code)."""
-    return list({(order_id := r.event.order_id).int: order_id for r in batch}.values())
+def _orders_to_load(batch: list[RecordedEvent], created: set[type]) -> list[UUID]:
+    """The orders the batch touches before (or without) creating them: the rows to load.
+
+    An order whose ``OrderCreated`` comes first in the batch is new, so there is nothing
+    to load for it; on a catch-up that is nearly every order, and the SELECT shrinks to
+    the few orders that straddle two batches. (Should an order be created twice, the new
+    row's INSERT hits the table's primary key: see :func:`_already_created`.) Orders are
+    keyed by ``id.int``, which hashes in C; ``UUID.__hash__`` is Python code.
+    """
+    new: set[int] = set()
+    wanted: dict[int, UUID] = {}
+    for recorded in batch:
+        event = recorded.event
+        key = (order_id := event.order_id).int
+        if type(event) in created:
+            new.add(key)
+        elif key not in new:
+            wanted[key] = order_id
+    return list(wanted.values())
 
 
 def _types_of(batch: list[RecordedEvent], base: type) -> set[type]:
     """The event types in ``batch`` that are ``base`` or a subclass, so the fold can test
     ``type(event) in ...`` (a set lookup) instead of ``isinstance`` on every event."""
     return {kind for kind in {type(r.event) for r in batch} if issubclass(kind, base)}
+
+
+def _insert_new(
+    projection: Projection,
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    rows: dict[int, Row],
+    loaded: set[int],
+    batch: list[RecordedEvent],
+) -> None:
+    """Write a batch's rows: ``loaded`` ones replace their old rows, the rest are INSERTed.
+
+    A plain INSERT is cheaper than an upsert, and it turns a second ``OrderCreated`` for
+    an order stored by an earlier batch into a primary-key error instead of a silent
+    reset of the row; that error is reported as the ``ProjectionError`` it is.
+    """
+    if loaded:
+        table.upsert(con, [rows[key] for key in loaded])
+        new = [row for key, row in rows.items() if key not in loaded]
+    else:
+        new = rows.values()
+    try:
+        table.insert(con, new)
+    except duckdb.ConstraintException as error:
+        raise _already_created(projection, batch, str(error)) from error
+
+
+def _already_created(
+    projection: Projection, batch: list[RecordedEvent], message: str
+) -> ProjectionError:
+    """The error for an ``OrderCreated`` whose order a read model holds already.
+
+    DuckDB names the duplicate key in its message; the event is the batch's
+    ``OrderCreated`` for that order (the first one, if the message names none).
+    """
+    creations = [r for r in batch if isinstance(r.event, OrderCreated)]
+    named = (r for r in creations if str(r.event.order_id) in message)
+    culprit = next(named, creations[0] if creations else batch[0])
+    return ProjectionError(
+        projection.name, culprit, f"order {culprit.event.order_id} was already created"
+    )
 
 
 class OrderProjection(RowProjection):
@@ -75,28 +131,60 @@ class OrderProjection(RowProjection):
             self._apply_batch(con, batch)
 
     def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
-        """The generic batch (one SELECT, fold, one upsert), with rows keyed by ``id.int``.
+        """The generic batch (load, fold, write), with three shortcuts for a big catch-up.
 
-        ``UUID.__hash__`` is Python code and a replay hashes every event's order id
-        several times; a 128-bit int hashes in C. Item events (3 in 4) are folded inline,
-        unless a subclass overrides ``apply`` (then every event goes through it).
+        Only orders the batch does not create are loaded (:func:`_orders_to_load`); rows
+        are keyed by ``id.int``; and creations and item events (4 in 5) are folded
+        inline, with each customer's name looked up once per batch. A subclass that
+        overrides ``apply`` gets the plain :class:`RowProjection` batch instead, so its
+        ``apply`` sees every event.
         """
-        rows = {key.int: row for key, row in self.table.fetch(con, _touched(batch)).items()}
+        if type(self).apply is not OrderProjection.apply:
+            RowProjection.apply_batch(self, con, batch)
+            return
+        created = _types_of(batch, OrderCreated)
+        rows = {
+            k.int: row for k, row in self.table.fetch(con, _orders_to_load(batch, created)).items()
+        }
+        loaded = set(rows)
+        names: dict[int, str] = {}
         get = rows.get
-        inline_items = OrderItemAdded if type(self).apply is OrderProjection.apply else None
         for recorded in batch:
             event = recorded.event
             key = event.order_id.int
-            if type(event) is inline_items and (row := get(key)) is not None:
+            kind = type(event)
+            if kind is OrderItemAdded and (row := get(key)) is not None:
                 row["total_amount"] += event.quantity * event.unit_price
                 row["item_count"] += 1
                 row["version"] = event.version
+                continue
+            if kind in created and key not in rows:
+                customer_id = event.customer_id
+                name = names.get(customer_id.int)
+                if name is None:
+                    name = names[customer_id.int] = self._name_of(customer_id, recorded)
+                rows[key] = {
+                    "id": event.order_id,
+                    "customer_id": customer_id,
+                    "customer_name": name,
+                    "status": _PENDING,
+                    "total_amount": 0.0,
+                    "item_count": 0,
+                    "created_at": event.occurred_at,
+                    "version": event.version,
+                }
                 continue
             try:
                 rows[key] = self.apply(get(key), event)
             except (LookupError, ValueError) as error:
                 raise ProjectionError(self.name, recorded, str(error)) from error
-        self.table.upsert(con, rows.values())
+        _insert_new(self, con, self.table, rows, loaded, batch)
+
+    def _name_of(self, customer_id: UUID, recorded: RecordedEvent) -> str:
+        try:
+            return self.customers.name_of(customer_id)
+        except LookupError as error:
+            raise ProjectionError(self.name, recorded, str(error)) from error
 
     def apply(self, row: Row | None, event: DomainEvent) -> Row:
         if isinstance(event, OrderCreated):
@@ -167,49 +255,49 @@ class CustomerStatsProjection(Projection):
             self._apply_batch(con, batch)
 
     def _apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
-        # Load every order and customer row the batch touches: one SELECT per table. Rows
-        # are keyed by the ids' 128-bit ints, which hash in C (``UUID.__hash__`` does not).
-        orders = {k.int: row for k, row in self.orders.fetch(con, _touched(batch)).items()}
-        customer_ids = {(c := o["customer_id"]).int: c for o in orders.values()}
+        # Load the orders the batch does not create, then every customer it touches: one
+        # SELECT per table. Rows are keyed by the ids' 128-bit ints, which hash in C.
         created = _types_of(batch, OrderCreated)
+        orders = self.orders.fetch(con, _orders_to_load(batch, created))
+        orders = {k.int: row for k, row in orders.items()}
+        loaded = set(orders)
+        customer_ids = {(c := o["customer_id"]).int: c for o in orders.values()}
         for recorded in batch:
             if type(event := recorded.event) in created:
                 customer_ids[event.customer_id.int] = event.customer_id
         customers = self.stats.fetch(con, customer_ids.values())
         customers = {k.int: row for k, row in customers.items()}
-        self._fold(orders, customers, batch)
-        self.orders.upsert(con, orders.values())
+        self._fold(orders, customers, batch, created)
+        _insert_new(self, con, self.orders, orders, loaded, batch)
         self.stats.upsert(con, customers.values())
 
-    def _fold(self, orders: dict, customers: dict, batch: list[RecordedEvent]) -> None:
-        """Apply the batch in order; item events (3 in 4) take an inline fast path."""
+    def _fold(
+        self, orders: dict, customers: dict, batch: list[RecordedEvent], created: set[type]
+    ) -> None:
+        """Apply the batch in order; item events and new orders take inline fast paths."""
         get = orders.get
         for recorded in batch:
             event = recorded.event
-            if type(event) is OrderItemAdded and (order := get(event.order_id.int)) is not None:
+            kind = type(event)
+            if kind is OrderItemAdded and (order := get(event.order_id.int)) is not None:
                 amount = event.quantity * event.unit_price
                 order["amount"] += amount
                 if not order["cancelled"]:
                     customers[order["customer_id"].int]["total_spent"] += amount
                 continue
             try:
-                self._apply(orders, customers, event)
+                if kind in created and event.order_id.int not in orders:
+                    self._open(orders, customers, event)
+                else:
+                    self._apply(orders, customers, event)
             except (LookupError, ValueError) as error:
                 raise ProjectionError(self.name, recorded, str(error)) from error
 
     def _apply(self, orders: dict, customers: dict, event: DomainEvent) -> None:
         if isinstance(event, OrderCreated):
-            orders[event.order_id.int] = {
-                "order_id": event.order_id,
-                "customer_id": event.customer_id,
-                "amount": 0.0,
-                "cancelled": False,
-            }
-            customer = customers.get(event.customer_id.int)
-            if customer is None:
-                customer = self._new_customer(event.customer_id)
-                customers[event.customer_id.int] = customer
-            customer["order_count"] += 1
+            if event.order_id.int in orders:
+                raise ValueError(f"order {event.order_id} was already created")
+            self._open(orders, customers, event)
             return
         order = orders.get(event.order_id.int)
         if order is None:
@@ -224,6 +312,19 @@ class CustomerStatsProjection(Projection):
             order["cancelled"] = True
             customer["cancelled_count"] += 1
             customer["total_spent"] -= order["amount"]
+
+    def _open(self, orders: dict, customers: dict, event: OrderCreated) -> None:
+        """A new order: its lookup row, and one more order for its customer."""
+        orders[event.order_id.int] = {
+            "order_id": event.order_id,
+            "customer_id": event.customer_id,
+            "amount": 0.0,
+            "cancelled": False,
+        }
+        customer = customers.get(event.customer_id.int)
+        if customer is None:
+            customer = customers[event.customer_id.int] = self._new_customer(event.customer_id)
+        customer["order_count"] += 1
 
     def _new_customer(self, customer_id: UUID) -> Row:
         return {

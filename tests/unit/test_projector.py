@@ -1,10 +1,11 @@
 """The projector: batched, checkpointed in the same transaction, idempotent, rebuildable."""
 
+import duckdb
 import pytest
 
-from cqrs_lab import Projection
+from cqrs_lab import Projection, ProjectionError, Projector, tamper_event
 from cqrs_lab.orders import ALAN, GRACE, CancelOrder, ShipOrder, build_lab, created_order_id
-from cqrs_lab.orders.projections import CustomerStatsProjection
+from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.projection import Table
 from tests.builders import armchair_and_keyboards
 
@@ -117,17 +118,20 @@ def test_a_read_model_added_later_catches_up_from_zero_without_moving_the_others
     assert tables(lab) == tables(full)
 
 
-def test_each_batch_writes_one_upsert_per_table(lab, monkeypatch):
+def test_each_batch_writes_each_table_with_one_statement(lab, monkeypatch):
     busy(lab, 6)
-    calls = []
-    original = Table.upsert
-    monkeypatch.setattr(
-        Table,
-        "upsert",
-        lambda self, con, rows: calls.append(self.name) or original(self, con, rows),
-    )
+    writes = []
+    original = Table._write
+
+    def spy(self, con, verb, rows, tail=""):
+        rows = list(rows)
+        if rows:
+            writes.append(self.name)
+        return original(self, con, verb, rows, tail)
+
+    monkeypatch.setattr(Table, "_write", spy)
     lab.catch_up()  # default batch size 1000: everything in one batch
-    assert sorted(calls) == ["customer_stats", "customer_stats_orders", "order_summary"]
+    assert sorted(writes) == ["customer_stats", "customer_stats_orders", "order_summary"]
 
 
 def test_lag_counts_events_and_seconds_behind_on_the_lab_clock(lab):
@@ -162,3 +166,40 @@ def test_both_rebuild_paths_across_chunk_boundaries_equal_incremental(monkeypatc
     lab.projector._rebuild(selected, lambda done, total: progress.append(done), careful)
     assert tables(lab) == incremental
     assert progress[0] == 5 and progress[-1] == lab.event_store.head and len(progress) > 2
+
+
+@pytest.mark.parametrize("projection_type", [OrderProjection, CustomerStatsProjection])
+@pytest.mark.parametrize("created_earlier", [True, False], ids=["earlier batch", "same batch"])
+def test_a_second_order_created_is_refused_not_a_silent_reset(projection_type, created_earlier):
+    # Orders created inside a batch are not looked up before they are written; a second
+    # OrderCreated must still fail loudly, whether the first is in the table already
+    # (the INSERT meets the primary key) or earlier in the same batch (the fold sees it).
+    lab = build_lab(seed=1)
+    order_id = created_order_id(lab.dispatch(armchair_and_keyboards()))
+    projector = Projector(
+        lab.event_store,
+        duckdb.connect(),
+        projections=[projection_type(lab.customers)],
+        clock=lab.clock,
+    )
+    if created_earlier:
+        projector.catch_up()
+    version = lab.dispatch(CancelOrder(order_id=order_id, reason="x"))[0].version
+    first = lab.event_store.read_all()[0].event
+    tamper_event(
+        lab.event_store, lab.event_store.head, first.model_copy(update={"version": version})
+    )
+    names = [t.name for t in projection_type.tables]
+
+    def contents():
+        con = projector.connection
+        return {n: con.execute(f"SELECT * FROM {n} ORDER BY ALL").fetchall() for n in names}
+
+    before, checkpoints = contents(), projector.checkpoints()
+    with pytest.raises(ProjectionError, match=f"order {order_id} was already created") as error:
+        projector.catch_up()
+    assert (error.value.projection, error.value.position) == (
+        projection_type.name,
+        lab.event_store.head,
+    )
+    assert contents() == before and projector.checkpoints() == checkpoints
