@@ -17,7 +17,7 @@ from contextlib import ContextDecorator
 from datetime import datetime
 
 from cqrs_lab.clock import Clock, SystemClock
-from cqrs_lab.ids import IdSource, RandomIds
+from cqrs_lab.ids import IdSource, RandomIds, uuid4_from_bits
 
 _clock: Clock = SystemClock()
 _ids: IdSource = RandomIds()
@@ -91,4 +91,4 @@ def new_command_id() -> uuid.UUID:
     in a process-wide count (low bits only: the UUID stays version 4) keeps ids
     reproducible for a notebook run top to bottom, and unique across labs.
     """
-    return uuid.UUID(int=_ids.new_id().int ^ next(_command_ids_made))
+    return uuid4_from_bits(_ids.new_id().int ^ next(_command_ids_made))

@@ -113,6 +113,7 @@ class InMemoryEventStore:
         position = len(self._log)
         version = expected_version
         new_record = object.__new__
+        fields_sets = self._fields_sets
         recorded = []
         # One pass checks every event and builds its record; nothing is stored until the
         # whole batch passed, so a bad event leaves no trace.
@@ -129,7 +130,7 @@ class InMemoryEventStore:
                 raise ValueError(
                     f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
                 )
-            self._compact(event)
+            share_fields_set(event, fields_sets)  # see _compact
             record = new_record(RecordedEvent)
             _SET_POSITION(record, position)
             _SET_STREAM_ID(record, stream_id)

@@ -73,9 +73,11 @@ def share_fields_set(message: Message, known: dict[type, list[set[str]]]) -> Mes
     if shared_sets is None:
         known[type(message)] = [fields_set]
         return message
+    if (first := shared_sets[0]) == fields_set:  # the usual case: the type's first set
+        if first is not fields_set:
+            object.__setattr__(message, "__pydantic_fields_set__", first)
+        return message
     for shared in shared_sets:
-        if shared is fields_set:
-            return message
         if shared == fields_set:
             object.__setattr__(message, "__pydantic_fields_set__", shared)
             return message

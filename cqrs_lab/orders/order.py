@@ -22,6 +22,10 @@ from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
 
 E = TypeVar("E", bound=DomainEvent)
 
+# The statuses, looked up once: on Python 3.11 ``OrderStatus.PENDING`` runs a Python-level
+# descriptor on every access, and the write path asks for a status several times per order.
+PENDING, CANCELLED, SHIPPED = OrderStatus.PENDING, OrderStatus.CANCELLED, OrderStatus.SHIPPED
+
 
 class Order(Aggregate):
     """An order: placed with items, then cancelled or shipped (not both).
@@ -74,7 +78,7 @@ class Order(Aggregate):
 
     def add_item(self, item: OrderItem) -> None:
         """Add a line to a pending order."""
-        self._require_status(OrderStatus.PENDING, "add an item to")
+        self._require_status(PENDING, "add an item to")
         self._raise_event(
             _validated(
                 OrderItemAdded,
@@ -90,18 +94,18 @@ class Order(Aggregate):
 
     def cancel(self, reason: str) -> None:
         """Cancel a pending order; a shipped or already cancelled order cannot be cancelled."""
-        if self.status == OrderStatus.SHIPPED:
+        if self.status == SHIPPED:
             raise InvalidOperationError(f"Cannot cancel shipped order {self.id}")
-        self._require_status(OrderStatus.PENDING, "cancel")
+        self._require_status(PENDING, "cancel")
         self._raise_event(
             OrderCancelled(order_id=self.id, reason=reason, version=self.next_version)
         )
 
     def ship(self) -> None:
         """Ship a pending order; a cancelled or already shipped order cannot be shipped."""
-        if self.status == OrderStatus.CANCELLED:
+        if self.status == CANCELLED:
             raise InvalidOperationError(f"Cannot ship cancelled order {self.id}")
-        self._require_status(OrderStatus.PENDING, "ship")
+        self._require_status(PENDING, "ship")
         self._raise_event(OrderShipped(order_id=self.id, version=self.next_version))
 
     # -- state ----------------------------------------------------------------------------
@@ -120,13 +124,13 @@ class Order(Aggregate):
             case OrderCreated():
                 self.customer_id = event.customer_id
                 self.shipping_address = event.shipping_address
-                self.status = OrderStatus.PENDING
+                self.status = PENDING
             case OrderItemAdded():
                 self.items.append(_order_item(event.product_id, event.quantity, event.unit_price))
             case OrderCancelled():
-                self.status = OrderStatus.CANCELLED
+                self.status = CANCELLED
             case OrderShipped():
-                self.status = OrderStatus.SHIPPED
+                self.status = SHIPPED
             case _:
                 raise TypeError(f"Order cannot apply {type(event).__name__}")
 

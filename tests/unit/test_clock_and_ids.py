@@ -1,11 +1,14 @@
 """The simulated clock moves only when told; seeded ids repeat from run to run."""
 
+import random
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cqrs_lab import SeededIds, SimulatedClock, SystemClock, defaults
 from cqrs_lab.clock import LAB_EPOCH
+from cqrs_lab.ids import uuid4_from_bits
 
 
 @pytest.fixture
@@ -70,3 +73,16 @@ def test_using_as_a_decorator_restores_the_clock_after_each_call_even_recursive_
 
     assert depth(3) == 3
     assert defaults.now() == outer.now()
+
+
+def test_uuid4_from_bits_makes_exactly_what_uuid_makes_with_version_4():
+    rng = random.Random(7)
+    for bits in [0, 2**128 - 1, *(rng.getrandbits(128) for _ in range(2000))]:
+        made, expected = uuid4_from_bits(bits), uuid.UUID(int=bits, version=4)
+        assert (made, made.int, made.version, made.is_safe) == (
+            expected,
+            expected.int,
+            4,
+            expected.is_safe,
+        )
+        assert hash(made) == hash(expected) and str(made) == str(expected)
