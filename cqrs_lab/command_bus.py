@@ -21,7 +21,6 @@ from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
-from uuid import UUID
 
 from cqrs_lab import defaults
 from cqrs_lab.clock import Clock
@@ -91,8 +90,9 @@ class CommandBus:
         """How many resent commands were answered from memory, appending nothing."""
         self._sources = (clock, ids) if clock is not None and ids is not None else None
         """The clock and ids handlers create aggregates and events with (None: the installed ones)."""
-        self._results: OrderedDict[UUID, tuple[Command | DomainEvent, ...]] = OrderedDict()
-        """Accepted command_id -> ``(command, *events)``: one tuple per remembered command."""
+        self._results: OrderedDict[int, tuple[Command | DomainEvent, ...]] = OrderedDict()
+        """Accepted ``command_id.int`` -> ``(command, *events)``, one tuple per remembered
+        command. Keyed by the id's integer, which hashes in C (``UUID.__hash__`` is Python)."""
         self._fields_sets: dict[type, list[set[str]]] = {}
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
@@ -119,7 +119,7 @@ class CommandBus:
             raise TypeError(
                 f"dispatch needs a Command, got {type(command).__name__}: {command!r:.80}"
             )
-        if command.command_id in self._results:
+        if command.command_id.int in self._results:
             earlier = self._remembered(command)
             self.resends += 1
             return earlier
@@ -164,7 +164,7 @@ class CommandBus:
 
     def _remembered(self, command: Command) -> list[DomainEvent]:
         """The events first returned for this ``command_id`` (it must be remembered)."""
-        known = self._results[command.command_id]
+        known = self._results[command.command_id.int]
         original = known[0]
         if _content(original) != _content(command):
             raise CommandIdReusedError(command, original)
@@ -177,7 +177,7 @@ class CommandBus:
         # memory must not), and the command's field-name set shared with its kind: up to
         # 10,000 commands stay here, and the collector walks every object they hold.
         share_fields_set(command, self._fields_sets)
-        self._results[command.command_id] = (command, *events)
+        self._results[command.command_id.int] = (command, *events)
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
 
