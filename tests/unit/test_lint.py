@@ -16,6 +16,10 @@ def test_ruff_finds_nothing():
     )
     if ruff is None:
         pytest.skip("ruff is not installed (it comes with the dev extra)")
-    targets = [p for p in ("cqrs_lab", "tests", "benchmarks", "tasks.py") if (ROOT / p).exists()]
+    targets = [
+        p
+        for p in ("cqrs_lab", "tests", "benchmarks", "notebooks", "tasks.py")
+        if (ROOT / p).exists()
+    ]
     result = subprocess.run([ruff, "check", *targets], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
