@@ -13,6 +13,7 @@ import json
 import os
 import re
 import statistics
+import warnings
 
 import pytest
 
@@ -91,6 +92,9 @@ def wait_for_the_playground(page) -> None:
         page.wait_for_selector(button, timeout=LOAD_TIMEOUT_MS // 3)
         return
     except PlaywrightTimeoutError:
+        warnings.warn(
+            "the playground did not render after Run All; running all cells again", stacklevel=2
+        )
         run_all_cells(page)
     try:
         page.wait_for_selector(button, timeout=LOAD_TIMEOUT_MS // 3)
