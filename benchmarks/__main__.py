@@ -2,7 +2,9 @@
 
 Prints a table and writes the same figures to ``benchmarks/results/<utc time>.json``.
 Figures are medians of ``--runs`` runs (default 3) in this one process, except the
-million-event rebuild and peak RSS, which run in a fresh subprocess.
+million-event rebuild and peak RSS, which run in a fresh subprocess. Each ratio's two sides
+(write path and eventsourcing; catch-up and per-event SQL) run alternately, so a busy
+moment on a shared machine slows both sides of a ratio alike.
 """
 
 from __future__ import annotations
@@ -40,18 +42,20 @@ def run(sizes: dict, runs: int, log=print) -> dict:
         figures["write_path"] = measure.median_of(
             runs, lambda: measure.write_path(sizes["write_orders"])
         )
-    log(f"catch-up: {sizes['catch_up_events']:,} events into both read models ...")
+    log(
+        f"catch-up: {sizes['catch_up_events']:,} events into both read models, alternating "
+        f"with the seed's per-event SQL on {sizes['per_event_events']:,} of them ..."
+    )
     lab = measure.history_lab(sizes["catch_up_events"])
-    figures["catch_up"] = measure.median_of(
-        runs, lambda: measure.catch_up(lab, sizes["batch_size"])
+    figures["catch_up"], figures["per_event"] = measure.medians_interleaved(
+        runs,
+        lambda: measure.catch_up(lab, sizes["batch_size"]),
+        lambda: measure.per_event(lab, sizes["per_event_events"]),
     )
     figures["catch_up_batch_1000"] = measure.median_of(runs, lambda: measure.catch_up(lab, 1000))
-    log(f"per-event (seed style): {sizes['per_event_events']:,} events ...")
-    figures["per_event"] = measure.median_of(
-        runs, lambda: measure.per_event(lab, sizes["per_event_events"])
-    )
     log(f"rebuild, set-based and peak RSS: {sizes['big_events']:,} events (fresh process) ...")
     figures["big"] = _big_history(sizes["big_events"], runs)
+    figures["targets"] = targets(figures)
     figures["environment"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
@@ -69,6 +73,56 @@ def _big_history(events: int, runs: int) -> dict:
         text=True,
     )
     return json.loads(done.stdout)
+
+
+def targets(figures: dict) -> dict:
+    """Issue 5's targets, each with the measured value and whether it is met.
+
+    A ratio to the peer is None when ``eventsourcing`` (the bench extra) is missing.
+    """
+    write, peer_write = figures["write_path"], figures.get("peer_write_path")
+    catch_up, per_event, big = figures["catch_up"], figures["per_event"], figures["big"]
+    checks = {
+        "write path >= 3x eventsourcing": (
+            write["events_per_second"] / peer_write["events_per_second"] if peer_write else None,
+            lambda x: x >= 3,
+        ),
+        "catch-up >= 300,000 events/s": (catch_up["events_per_second"], lambda x: x >= 300_000),
+        "catch-up >= 300x per-event SQL": (
+            catch_up["events_per_second"] / per_event["events_per_second"],
+            lambda x: x >= 300,
+        ),
+        "rebuild of 1,000,000 events < 3 s": (
+            big["rebuild"]["seconds"] if big["events"] >= 1_000_000 else None,
+            lambda x: x < 3,
+        ),
+        "peak RSS with 1,000,000 events < 1 GiB": (
+            big["peak_rss_mib"] if big["events"] >= 1_000_000 else None,
+            lambda x: x < 1024,
+        ),
+    }
+    judged = figures.get("sizes", FULL) == FULL  # a --quick run is too small to judge
+    return {
+        name: {
+            "value": value,
+            "met": None if value is None or not judged else bool(met(value)),
+        }
+        for name, (value, met) in checks.items()
+    }
+
+
+def verdicts(figures: dict) -> str:
+    """One line per target: met, missed, or not measured (quick run, no peer)."""
+    lines = []
+    judged = figures["targets"] if "targets" in figures else targets(figures)
+    for name, target in judged.items():
+        if target["met"] is None:
+            lines.append(f"  {name}: not judged (quick run, or eventsourcing not installed)")
+        else:
+            value = target["value"]
+            shown = f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
+            lines.append(f"  {name}: {'met' if target['met'] else 'MISSED'} ({shown})")
+    return "\n".join(["targets (issue 5):", *lines])
 
 
 def table(figures: dict) -> str:
@@ -163,6 +217,7 @@ def main(argv: list[str] | None = None) -> dict:
     runs = args.runs or (1 if args.quick else 3)
     figures = run(QUICK if args.quick else FULL, runs)
     print(table(figures))
+    print(verdicts(figures))
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     output = args.output or RESULTS / f"{'quick-' if args.quick else ''}{stamp}.json"
     output.parent.mkdir(parents=True, exist_ok=True)

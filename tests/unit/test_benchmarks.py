@@ -3,7 +3,7 @@
 import pytest
 
 from benchmarks import big_history, measure, peer
-from benchmarks.__main__ import table
+from benchmarks.__main__ import table, targets, verdicts
 from benchmarks.history import append_workload_history, orders_for
 from cqrs_lab.orders.workload import run_workload
 
@@ -55,6 +55,31 @@ def test_big_history_and_table_report_every_figure():
     text = table(figures)
     assert "eventsourcing not installed" in text or "x eventsourcing" in text
     assert "per-event SQL (seed style)" in text and "peak RSS" in text
+    verdict = verdicts(figures)
+    assert "rebuild of 1,000,000 events < 3 s: not judged" in verdict  # only 2,000 here
+    assert "catch-up >= 300x per-event SQL: " in verdict
+    quick = targets({**figures, "sizes": {"write_orders": 10}})
+    assert all(t["met"] is None for t in quick.values())  # --quick sizes are never judged
+
+
+def figures_with(write_ratio, catch_up_per_second, per_event_per_second, rebuild_s, rss_mib):
+    rate = {"events_per_second": 1.0}
+    return {
+        "write_path": {"events_per_second": write_ratio},
+        "peer_write_path": rate,
+        "catch_up": {"events_per_second": catch_up_per_second},
+        "per_event": {"events_per_second": per_event_per_second},
+        "big": {"events": 1_000_001, "rebuild": {"seconds": rebuild_s}, "peak_rss_mib": rss_mib},
+    }
+
+
+def test_targets_are_judged_at_their_lines():
+    at_the_line = targets(figures_with(3.0, 300_000, 1_000, 2.99, 1023))
+    assert all(t["met"] for t in at_the_line.values()), at_the_line
+    missed = targets(figures_with(2.99, 299_999, 1_001, 3.0, 1024))
+    assert not any(t["met"] for t in missed.values()), missed
+    assert missed["catch-up >= 300x per-event SQL"]["value"] == pytest.approx(299.7, abs=0.1)
+    assert "write path >= 3x eventsourcing: MISSED (2.99)" in verdicts({"targets": missed})
 
 
 def test_the_peer_runs_the_same_number_of_events():
