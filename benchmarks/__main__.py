@@ -1,7 +1,7 @@
 """``python -m benchmarks [--quick] [--runs N]``: every performance figure of issue 5.
 
 Prints a table and writes the same figures to ``benchmarks/results/<utc time>.json``.
-Figures are medians of ``--runs`` runs (default 3) in this one process, except the
+Figures are medians of ``--runs`` runs (default 5) in this one process, except the
 million-event rebuild and peak RSS, which run in a fresh subprocess. Each ratio's two sides
 (write path and eventsourcing; catch-up and per-event SQL) run alternately, so a busy
 moment on a shared machine slows both sides of a ratio alike.
@@ -211,10 +211,10 @@ def table(figures: dict) -> str:
 def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="tiny sizes, one run (smoke test)")
-    parser.add_argument("--runs", type=int, help="runs per measurement (default 3, quick 1)")
+    parser.add_argument("--runs", type=int, help="runs per measurement (default 5, quick 1)")
     parser.add_argument("--output", type=Path, help="JSON file (default benchmarks/results/)")
     args = parser.parse_args(argv)
-    runs = args.runs or (1 if args.quick else 3)
+    runs = args.runs or (1 if args.quick else 5)
     figures = run(QUICK if args.quick else FULL, runs)
     print(table(figures))
     print(verdicts(figures))
