@@ -107,6 +107,20 @@ def _already_created(
     )
 
 
+def _new_order_row(event: OrderCreated, customer_name: str) -> Row:
+    """The ``order_summary`` row an ``OrderCreated`` starts."""
+    return {
+        "id": event.order_id,
+        "customer_id": event.customer_id,
+        "customer_name": customer_name,
+        "status": _PENDING,
+        "total_amount": 0.0,
+        "item_count": 0,
+        "created_at": event.occurred_at,
+        "version": event.version,
+    }
+
+
 class OrderProjection(RowProjection):
     """``order_summary``: the seed's denormalized order view, one row per order.
 
@@ -173,16 +187,7 @@ class OrderProjection(RowProjection):
                 name = names.get(customer_id.int)
                 if name is None:
                     name = names[customer_id.int] = self._name_of(customer_id, recorded)
-                rows[key] = {
-                    "id": event.order_id,
-                    "customer_id": customer_id,
-                    "customer_name": name,
-                    "status": _PENDING,
-                    "total_amount": 0.0,
-                    "item_count": 0,
-                    "created_at": event.occurred_at,
-                    "version": event.version,
-                }
+                rows[key] = _new_order_row(event, name)
                 continue
             try:
                 rows[key] = self.apply(get(key), event)
@@ -200,16 +205,7 @@ class OrderProjection(RowProjection):
         if isinstance(event, OrderCreated):
             if row is not None:
                 raise ValueError(f"order {event.order_id} was already created")
-            return {
-                "id": event.order_id,
-                "customer_id": event.customer_id,
-                "customer_name": self.customers.name_of(event.customer_id),
-                "status": _PENDING,
-                "total_amount": 0.0,
-                "item_count": 0,
-                "created_at": event.occurred_at,
-                "version": event.version,
-            }
+            return _new_order_row(event, self.customers.name_of(event.customer_id))
         if row is None:
             # The seed's bug 1: its items came before OrderCreated and were silently lost.
             raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
