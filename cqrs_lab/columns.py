@@ -14,10 +14,12 @@ them in a pandas DataFrame first costs more than the scan on a small batch.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import duckdb
 import numpy as np
 
 _AWARE_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -61,6 +63,37 @@ def naive_utc_timestamps(values: Sequence[Any]) -> np.ndarray | None:
     except (AttributeError, TypeError):
         return None
     return np.array(out, dtype=np.int64).view("datetime64[us]")
+
+
+def naive_utc(value: datetime) -> datetime:
+    """``value`` as naive UTC, the form a DuckDB ``TIMESTAMP`` column stores.
+
+    Bind this, not an aware datetime: DuckDB binds an aware one as ``TIMESTAMPTZ`` and
+    casts it in the session's time zone, so a learner in Paris would store a different
+    checkpoint time than the stored notebook outputs show. Naive values are UTC already.
+    """
+    if value.tzinfo is None:
+        return value
+    return value.astimezone(UTC).replace(tzinfo=None)
+
+
+@contextmanager
+def registered(con: duckdb.DuckDBPyConnection, name: str, columns: Any) -> Iterator[None]:
+    """``columns`` visible to SQL as the view ``name`` for the duration of the block.
+
+    If the block fails, the transaction it ran in is aborted and DuckDB refuses even to
+    unregister the view; that second error must not hide the first (a duplicate key, say,
+    that the caller turns into a ``ProjectionError``), so it is dropped. The view lives
+    on the connection only, and the next ``register`` of the same name replaces it.
+    """
+    con.register(name, columns)
+    try:
+        yield
+    except BaseException:
+        with suppress(duckdb.Error):
+            con.unregister(name)
+        raise
+    con.unregister(name)
 
 
 #: NumPy kinds (``dtype.kind``) that DuckDB reads natively for each SQL type.

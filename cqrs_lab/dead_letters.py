@@ -21,6 +21,7 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
+from cqrs_lab.columns import naive_utc
 from cqrs_lab.event_store import RecordedEvent
 
 DEAD_LETTERS = "projector_dead_letters"
@@ -82,7 +83,7 @@ class DeadLetters:
             f"INSERT INTO {DEAD_LETTERS} VALUES (?, ?, ?, ?, 1, ?, ?) "
             "ON CONFLICT DO UPDATE SET attempts = attempts + 1, error = excluded.error, "
             "status = excluded.status, failed_at = excluded.failed_at",
-            [projection, recorded.position, recorded.type, _describe(error), status, at],
+            [projection, recorded.position, recorded.type, _describe(error), status, naive_utc(at)],
         )
         self.open[(projection, recorded.position)] = status
 

@@ -14,7 +14,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from operator import itemgetter
 from typing import Any, ClassVar
 
@@ -22,7 +22,14 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cqrs_lab.columns import as_array, naive_utc_timestamps, uuid_halves, uuid_sql
+from cqrs_lab.columns import (
+    as_array,
+    naive_utc,
+    naive_utc_timestamps,
+    registered,
+    uuid_halves,
+    uuid_sql,
+)
 from cqrs_lab.event_store import RecordedEvent
 from cqrs_lab.messages import DomainEvent
 
@@ -91,23 +98,24 @@ class Table:
             return {}
         if len(keys) <= _FEW_KEYS:
             marks = ", ".join("?" * len(keys))
+            key_type = self.columns[self.key]
             return _rows_by_key(
-                con.execute(f"SELECT * FROM {self.name} WHERE {self.key} IN ({marks})", keys)
+                con.execute(
+                    f"SELECT * FROM {self.name} WHERE {self.key} IN ({marks})",
+                    [_parameter(key, key_type) for key in keys],
+                )
             )
         halves = uuid_halves(keys) if self.columns[self.key] == "UUID" else None
         if halves is None:
             wanted, on = {"k": as_array(keys, self.columns[self.key])}, "w.k"
         else:
             wanted, on = {"hi": halves[0], "lo": halves[1]}, uuid_sql("w.hi", "w.lo")
-        con.register("_wanted_keys", wanted)
-        try:
+        with registered(con, "_wanted_keys", wanted):
             return _rows_by_key(
                 con.execute(
                     f"SELECT t.* FROM {self.name} t JOIN _wanted_keys w ON t.{self.key} = {on}"
                 )
             )
-        finally:
-            con.unregister("_wanted_keys")
 
     def upsert(self, con: duckdb.DuckDBPyConnection, rows: Iterable[Row]) -> int:
         """Insert ``rows`` (unique by key), updating those whose key exists; returns the count.
@@ -151,13 +159,10 @@ class Table:
             )
             return len(rows)
         columns, select = self._columns(rows)
-        con.register("_written_rows", columns)
-        try:
+        with registered(con, "_written_rows", columns):
             con.execute(
                 f"{verb} INTO {self.name} BY NAME SELECT {select} FROM _written_rows {tail}"
             )
-        finally:
-            con.unregister("_written_rows")
         return len(rows)
 
     def _columns(self, rows: list[Row]) -> tuple[dict[str, np.ndarray], str]:
@@ -194,13 +199,22 @@ class Table:
 
 
 def _parameter(value: Any, sql_type: str) -> Any:
-    """``value`` as a query parameter for a column of ``sql_type``.
+    """``value`` as a query parameter, stored as the column path would store it.
 
-    An aware datetime is bound as ``TIMESTAMPTZ``, and DuckDB would cast it to
-    ``TIMESTAMP`` in the session's time zone: pass naive UTC instead, as the columns do.
+    Few rows travel as parameters and many as arrays (:meth:`Table._columns`); a value
+    must land the same either way. So a timestamp (an aware datetime, a string with an
+    offset) becomes naive UTC, since DuckDB would otherwise cast an aware one in the
+    session's time zone; a NumPy scalar, which DuckDB cannot bind, becomes its Python
+    value; and a float NaN becomes NULL, as pandas and a NumPy column treat it.
     """
-    if sql_type == "TIMESTAMP" and isinstance(value, datetime) and value.tzinfo is not None:
-        return value.astimezone(UTC).replace(tzinfo=None)
+    if sql_type == "TIMESTAMP" and value is not None:
+        if not isinstance(value, datetime):
+            value = pd.Timestamp(value).to_pydatetime()
+        return naive_utc(value)
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and value != value:
+        return None
     return value
 
 

@@ -23,6 +23,7 @@ from datetime import datetime
 import duckdb
 
 from cqrs_lab.clock import Clock, SystemClock
+from cqrs_lab.columns import naive_utc
 from cqrs_lab.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
 from cqrs_lab.delivery import DeliveryIncident, event_problem, in_order
 from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
@@ -396,7 +397,7 @@ class Projector:
             # Never move a checkpoint backwards: a projection ahead of this batch keeps its place.
             f"UPDATE {CHECKPOINTS} SET position = greatest(position, ?), updated_at = ? "
             "WHERE list_contains(?, projection)",
-            [position, self.clock.now(), [p.name for p in selected]],
+            [position, naive_utc(self.clock.now()), [p.name for p in selected]],
         )
 
     def _notify(self, selected: list[Projection], first: int, last: int) -> None:

@@ -18,7 +18,7 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cqrs_lab.columns import naive_utc_timestamps, uuid_halves, uuid_sql
+from cqrs_lab.columns import naive_utc, naive_utc_timestamps, registered, uuid_halves, uuid_sql
 from cqrs_lab.event_store import RecordedEvent
 from cqrs_lab.faults import tampered_positions
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
@@ -179,39 +179,34 @@ def set_based_rebuild(projector: Projector, names_of, on_progress: Progress | No
     frames = frames or [event_columns([], names_of)]
     events = pd.concat([f[0] for f in frames], ignore_index=True)
     created = pd.concat([f[1] for f in frames], ignore_index=True)
-    with projector._transaction() as con:
-        _load(con, events, created)
-        try:
-            broken = con.execute(_BROKEN_ORDERS).fetchall()
-            if broken:
-                raise SetBasedRebuildError([row[0] for row in broken])
-            for projection in selected:
-                projection.clear(con)
-                if projection.name == "order_summary":
-                    con.execute(_ORDER_SUMMARY)
-                else:
-                    con.execute(_CUSTOMER_STATS_ORDERS)
-                    con.execute(_CUSTOMER_STATS)
-            con.execute(
-                "UPDATE projector_checkpoints SET position = ?, updated_at = ? "
-                "WHERE list_contains(?, projection)",
-                [total, projector.clock.now(), [p.name for p in selected]],
-            )
-        finally:
-            con.execute("DROP TABLE IF EXISTS _set_created")
-            con.unregister("_set_events")
+    # Temp table and views go with the transaction: a failure rolls the table back, and
+    # ``registered`` drops the views without hiding the failure.
+    with projector._transaction() as con, registered(con, "_set_events", events):
+        _load(con, created)
+        broken = con.execute(_BROKEN_ORDERS).fetchall()
+        if broken:
+            raise SetBasedRebuildError([row[0] for row in broken])
+        for projection in selected:
+            projection.clear(con)
+            if projection.name == "order_summary":
+                con.execute(_ORDER_SUMMARY)
+            else:
+                con.execute(_CUSTOMER_STATS_ORDERS)
+                con.execute(_CUSTOMER_STATS)
+        con.execute(
+            "UPDATE projector_checkpoints SET position = ?, updated_at = ? "
+            "WHERE list_contains(?, projection)",
+            [total, naive_utc(projector.clock.now()), [p.name for p in selected]],
+        )
+        con.execute("DROP TABLE _set_created")
     return total
 
 
-def _load(con: duckdb.DuckDBPyConnection, events: pd.DataFrame, created: pd.DataFrame) -> None:
-    """Register the events; materialise the created orders with their ids as UUIDs."""
-    con.register("_set_events", events)
-    con.register("_set_created_frame", created)
-    try:
+def _load(con: duckdb.DuckDBPyConnection, created: pd.DataFrame) -> None:
+    """Materialise the created orders with their ids as UUIDs (temp table ``_set_created``)."""
+    with registered(con, "_set_created_frame", created):
         con.execute(
             "CREATE OR REPLACE TEMP TABLE _set_created AS SELECT hi, lo, "
             f"{uuid_sql('hi', 'lo')} AS order_id, {uuid_sql('c_hi', 'c_lo')} AS customer_id, "
             "name, created_at FROM _set_created_frame"
         )
-    finally:
-        con.unregister("_set_created_frame")

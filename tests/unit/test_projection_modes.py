@@ -5,6 +5,7 @@ size, incremental or rebuilt) and the set-based SQL rebuild."""
 from datetime import UTC, datetime
 
 import duckdb
+import numpy as np
 import pytest
 
 from cqrs_lab.orders import DEMO_ADDRESS, build_lab
@@ -107,6 +108,11 @@ def test_set_based_rebuild_refuses_items_before_their_order_and_changes_nothing(
         set_based_rebuild(lab.projector, lab.customers.name_of)
     assert raised.value.order_ids == [order_id]
     assert (read_models(lab), lab.projector.checkpoints()) == before
+    scratch = lab.projector.connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE starts_with(table_name, '_set') "
+        "UNION ALL SELECT view_name FROM duckdb_views() WHERE starts_with(view_name, '_set')"
+    )
+    assert scratch.fetchall() == []
 
 
 def test_upsert_keeps_missing_ids_and_mixed_timestamps_exact():
@@ -133,3 +139,44 @@ def test_a_failed_rebuild_leaves_the_old_tables_and_checkpoints_in_place():
     with pytest.raises(ProjectionError, match="has no OrderCreated"):
         lab.projector.rebuild()
     assert (read_models(lab), lab.projector.checkpoints()) == before
+
+
+@pytest.mark.parametrize("count", [3, 100], ids=["as parameters", "as columns"])
+def test_a_value_is_stored_the_same_whether_few_or_many_rows_are_written(count):
+    # Up to 64 rows travel as query parameters, more as NumPy columns: NumPy scalars,
+    # NaN and timestamps given as strings with an offset must land the same either way.
+    con = duckdb.connect()
+    columns = {"k": "BIGINT", "x": "DOUBLE", "ok": "BOOLEAN", "seen_at": "TIMESTAMP"}
+    table = Table("t", key="k", columns=columns)
+    table.create(con)
+    table.insert(
+        con,
+        [
+            {
+                "k": np.int64(k),
+                "x": np.float64("nan"),
+                "ok": np.bool_(k % 2),
+                "seen_at": "2026-01-05T12:30:00+02:00",
+            }
+            for k in range(count)
+        ],
+    )
+    table.upsert(
+        con,
+        [
+            {
+                "k": np.int64(1),
+                "x": np.float32(1.5),
+                "ok": True,
+                "seen_at": np.datetime64("2026-01-06T08:00"),
+            }
+        ],
+    )
+    stored = rows(con, "t")
+    assert stored[:2] == [
+        (0, None, False, datetime(2026, 1, 5, 10, 30)),
+        (1, 1.5, True, datetime(2026, 1, 6, 8, 0)),
+    ]
+    assert len(stored) == count
+    assert table.fetch(con, [np.int64(1)]) == {1: dict(zip(columns, stored[1]))}
+    assert len(table.fetch(con, np.arange(count, dtype=np.int64))) == count

@@ -146,3 +146,20 @@ def test_an_infinite_unit_price_is_refused_naming_the_field():
     with pytest.raises(ValidationError) as caught:
         OrderItem(product_id="X", quantity=1, unit_price=float("inf"))
     assert caught.value.errors()[0]["loc"] == ("unit_price",)
+
+
+def test_checkpoint_and_dead_letter_times_are_utc_in_any_session_time_zone():
+    # An aware datetime bound as a parameter is cast in the session's time zone: a learner
+    # in Paris stored checkpoint times an hour off the outputs the notebooks show.
+    lab = build_lab(seed=1, dead_letter_policy="skip", faults=FaultPlan(poison={5: None}))
+    lab.projector.connection.execute("SET TimeZone = 'Europe/Paris'")
+    three_orders(lab)
+    lab.catch_up()
+    now = lab.clock.now().replace(tzinfo=None)
+    con = lab.projector.connection
+    assert con.execute("SELECT DISTINCT updated_at FROM projector_checkpoints").fetchall() == [
+        (now,)
+    ]
+    assert con.execute("SELECT DISTINCT failed_at FROM projector_dead_letters").fetchall() == [
+        (now,)
+    ]
