@@ -17,6 +17,7 @@ import pandas as pd
 
 from cqrs_lab.aggregate import Aggregate
 from cqrs_lab.clock import Clock, SimulatedClock
+from cqrs_lab.columns import naive_utc
 from cqrs_lab.command_bus import CommandBus
 from cqrs_lab.event_store import InMemoryEventStore
 from cqrs_lab.ids import IdSource, SeededIds
@@ -96,7 +97,7 @@ class CrudOrders:
                 self.customers[customer_id],
                 sum(item.subtotal for item in items),
                 len(items),
-                self.clock.now().replace(tzinfo=None),
+                naive_utc(self.clock.now()),
             ],
         )
         return order_id

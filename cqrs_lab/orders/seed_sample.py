@@ -21,6 +21,7 @@ from uuid import UUID
 import duckdb
 
 from cqrs_lab import defaults
+from cqrs_lab.columns import naive_utc
 from cqrs_lab.messages import Command, DomainEvent
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.services import CustomerService
@@ -100,7 +101,9 @@ class SeedOrderProjection:
                         event.order_id,
                         event.customer_id,
                         self.customers.name_of(event.customer_id),
-                        event.occurred_at,
+                        # Not in the seed: naive UTC, so the stored time does not depend
+                        # on the session's time zone (see cqrs_lab.columns.naive_utc).
+                        naive_utc(event.occurred_at),
                     ],
                 )
             case OrderItemAdded():

@@ -44,6 +44,7 @@ def read_models(lab):
 
 def per_event_summary(lab):
     con = duckdb.connect()
+    con.execute("SET TimeZone = 'Europe/Paris'")  # what is stored must not depend on it
     projection = SeedOrderProjection(con, lab.customers)
     for recorded in lab.event_store.read_all():
         projection.handle_now(recorded.event)
