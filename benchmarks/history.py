@@ -13,7 +13,7 @@ from uuid import UUID
 
 from cqrs_lab.orders import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.catalogue import DEMO_ADDRESS
-from cqrs_lab.orders.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
+from cqrs_lab.orders.workloads.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
 
 
 def events_per_order(n: int) -> int:

@@ -1,7 +1,7 @@
 """One function per figure the benchmark reports; each returns plain numbers.
 
 Every measurement builds what it needs from the standard workload
-(``cqrs_lab.orders.workload``: 500 customers, 3 items per order, 5% cancelled, 10%
+(``cqrs_lab.orders.workloads.workload``: 500 customers, 3 items per order, 5% cancelled, 10%
 shipped) and times only the step it is named after.
 """
 
@@ -16,11 +16,11 @@ import duckdb
 from benchmarks import peer
 from benchmarks.history import append_workload_history, orders_for
 from cqrs_lab.orders import build_lab
+from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection
+from cqrs_lab.orders.comparisons.set_based import set_based_rebuild
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
-from cqrs_lab.orders.seed_sample import SeedOrderProjection
-from cqrs_lab.orders.set_based import set_based_rebuild
-from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
-from cqrs_lab.projector import Progress, Projector
+from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
+from cqrs_lab.read_side.projector import Progress, Projector
 
 
 def workload_lab(**options):

@@ -12,7 +12,7 @@ from functools import cache
 from uuid import UUID
 
 from cqrs_lab.orders.catalogue import DEMO_ADDRESS
-from cqrs_lab.orders.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
+from cqrs_lab.orders.workloads.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
 
 try:
     from eventsourcing.application import Application

@@ -5,26 +5,26 @@ the event store, projections and the projector, clocks and ids. The seed's examp
 domain lives in :mod:`cqrs_lab.orders`; charts and widgets in :mod:`cqrs_lab.presentation`.
 """
 
-from cqrs_lab.aggregate import Aggregate
-from cqrs_lab.blue_green import BlueGreenRebuild
-from cqrs_lab.clock import Clock, SimulatedClock, SystemClock
-from cqrs_lab.command_bus import CommandBus, CommandHandler, CommandIdReusedError
-from cqrs_lab.consistency_check import ConsistencyReport, check_consistency
-from cqrs_lab.delivery import DeliveryIncident
-from cqrs_lab.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
-from cqrs_lab.faults import FaultPlan, InjectedCrash, PoisonedEventError, tamper_event
-from cqrs_lab.ids import RandomIds, SeededIds
-from cqrs_lab.lag_monitor import LagAlert, LagMonitor
-from cqrs_lab.messages import Command, DomainEvent, Query
-from cqrs_lab.projection import Projection, ProjectionError, RowProjection, Table
-from cqrs_lab.projector import BatchCommitted, Lag, Projector
-from cqrs_lab.publisher import EventPublisher
-from cqrs_lab.query_bus import QueryBus, WriteModelAccessError
-from cqrs_lab.read_db import ReadOnlyConnection, ReadOnlyError
-from cqrs_lab.registry import NoHandlerFoundError
-from cqrs_lab.repository import AggregateNotFoundError, EventSourcedRepository
-from cqrs_lab.time_travel import read_models_as_of
-from cqrs_lab.timeline import Timeline, TimelineEntry
+from cqrs_lab.breaking.consistency_check import ConsistencyReport, check_consistency
+from cqrs_lab.breaking.delivery import DeliveryIncident
+from cqrs_lab.breaking.faults import FaultPlan, InjectedCrash, PoisonedEventError, tamper_event
+from cqrs_lab.messaging.command_bus import CommandBus, CommandHandler, CommandIdReusedError
+from cqrs_lab.messaging.messages import Command, DomainEvent, Query
+from cqrs_lab.messaging.publisher import EventPublisher
+from cqrs_lab.messaging.query_bus import QueryBus, WriteModelAccessError
+from cqrs_lab.messaging.registry import NoHandlerFoundError
+from cqrs_lab.observing.lag_monitor import LagAlert, LagMonitor
+from cqrs_lab.observing.timeline import Timeline, TimelineEntry
+from cqrs_lab.read_side.blue_green import BlueGreenRebuild
+from cqrs_lab.read_side.projection import Projection, ProjectionError, RowProjection, Table
+from cqrs_lab.read_side.projector import BatchCommitted, Lag, Projector
+from cqrs_lab.read_side.read_db import ReadOnlyConnection, ReadOnlyError
+from cqrs_lab.read_side.time_travel import read_models_as_of
+from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock, SystemClock
+from cqrs_lab.time_and_ids.ids import RandomIds, SeededIds
+from cqrs_lab.write_side.aggregate import Aggregate
+from cqrs_lab.write_side.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
+from cqrs_lab.write_side.repository import AggregateNotFoundError, EventSourcedRepository
 
 __all__ = [
     "Aggregate",

@@ -14,8 +14,8 @@ import re
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
-from cqrs_lab.aggregate import Aggregate
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.write_side.aggregate import Aggregate
 
 A = TypeVar("A", bound=Aggregate)
 _STAMPS = {"version", "occurred_at"}

@@ -14,9 +14,9 @@ from fastapi import FastAPI, Request, Response
 from cqrs_lab.api import customers, orders, projector
 from cqrs_lab.api.consistency import position_headers
 from cqrs_lab.api.errors import install_error_handlers
-from cqrs_lab.clock import SystemClock
-from cqrs_lab.ids import RandomIds
 from cqrs_lab.orders import Lab, build_lab
+from cqrs_lab.time_and_ids.clock import SystemClock
+from cqrs_lab.time_and_ids.ids import RandomIds
 
 DESCRIPTION = """
 The seed's order system over HTTP: commands go through the command bus, reads through the

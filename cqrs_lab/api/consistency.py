@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from uuid import UUID
 
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders import Lab
 
 PROJECTION_POSITION = "X-Projection-Position"

@@ -18,8 +18,8 @@ from cqrs_lab.api.consistency import (
     PositionBeyondHeadError,
 )
 from cqrs_lab.api.schemas import ErrorResponse
-from cqrs_lab.event_store import ConcurrencyError
 from cqrs_lab.orders import OrderNotFoundError, OrderRejected, UnknownCustomerError
+from cqrs_lab.write_side.event_store import ConcurrencyError
 
 
 class CustomerNotFoundError(UnknownCustomerError):

@@ -26,7 +26,7 @@ from cqrs_lab.api.schemas import (
     CommandAccepted,
     CreateOrderRequest,
 )
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders import (
     CancelOrder,
     CreateOrder,

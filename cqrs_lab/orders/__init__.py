@@ -15,7 +15,8 @@ from cqrs_lab.orders.catalogue import (
     GRACE,
 )
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
-from cqrs_lab.orders.crud import CrudOrders, code_size
+from cqrs_lab.orders.comparisons.crud import CrudOrders, code_size
+from cqrs_lab.orders.comparisons.set_based import SetBasedRebuildError, set_based_rebuild
 from cqrs_lab.orders.errors import (
     InsufficientInventoryError,
     InvalidOperationError,
@@ -54,10 +55,13 @@ from cqrs_lab.orders.queries import (
     OrderView,
 )
 from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
-from cqrs_lab.orders.set_based import SetBasedRebuildError, set_based_rebuild
-from cqrs_lab.orders.simulation import ReadYourWrites, probe_read_your_writes, simulate_burst
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
-from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
+from cqrs_lab.orders.workloads.simulation import (
+    ReadYourWrites,
+    probe_read_your_writes,
+    simulate_burst,
+)
+from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
 
 __all__ = [
     "run_workload",

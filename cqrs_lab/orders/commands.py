@@ -10,7 +10,7 @@ from uuid import UUID
 
 from pydantic import Field
 
-from cqrs_lab.messages import Command
+from cqrs_lab.messaging.messages import Command
 from cqrs_lab.orders.values import Address, OrderItem
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from cqrs_lab.repository import AggregateNotFoundError
+from cqrs_lab.write_side.repository import AggregateNotFoundError
 
 
 class OrderRejected(Exception):

@@ -6,13 +6,13 @@ leaves the event store, and therefore every read model, exactly as it was.
 
 from __future__ import annotations
 
-from cqrs_lab.command_bus import CommandHandler
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.command_bus import CommandHandler
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.errors import InsufficientInventoryError, OrderNotFoundError
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.services import CustomerService, InventoryService
-from cqrs_lab.repository import AggregateNotFoundError, EventSourcedRepository
+from cqrs_lab.write_side.repository import AggregateNotFoundError, EventSourcedRepository
 
 
 class CreateOrderHandler(CommandHandler):

@@ -14,16 +14,15 @@ from uuid import UUID
 import duckdb
 import pandas as pd
 
-from cqrs_lab import defaults
-from cqrs_lab.clock import Clock, SimulatedClock
-from cqrs_lab.command_bus import CommandBus
-from cqrs_lab.dead_letters import DeadLetterPolicy
-from cqrs_lab.event_store import InMemoryEventStore
-from cqrs_lab.faults import FaultPlan
-from cqrs_lab.frames import events_frame
-from cqrs_lab.ids import IdSource, SeededIds
-from cqrs_lab.lag_monitor import LagMonitor
-from cqrs_lab.messages import Command, DomainEvent, Query
+from cqrs_lab.breaking.dead_letters import DeadLetterPolicy
+from cqrs_lab.breaking.faults import FaultPlan
+from cqrs_lab.messaging.command_bus import CommandBus
+from cqrs_lab.messaging.messages import Command, DomainEvent, Query
+from cqrs_lab.messaging.publisher import EventPublisher
+from cqrs_lab.messaging.query_bus import QueryBus
+from cqrs_lab.observing.frames import events_frame
+from cqrs_lab.observing.lag_monitor import LagMonitor
+from cqrs_lab.observing.timeline import Timeline
 from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
@@ -38,14 +37,15 @@ from cqrs_lab.orders.queries import (
     GetOrdersByCustomerHandler,
 )
 from cqrs_lab.orders.services import CustomerService, InventoryService
-from cqrs_lab.projection import Projection
-from cqrs_lab.projector import Lag, Projector
-from cqrs_lab.publisher import EventPublisher
-from cqrs_lab.query_bus import QueryBus
-from cqrs_lab.read_db import ReadOnlyConnection
-from cqrs_lab.repository import EventSourcedRepository
-from cqrs_lab.time_travel import read_models_as_of
-from cqrs_lab.timeline import Timeline
+from cqrs_lab.read_side.projection import Projection
+from cqrs_lab.read_side.projector import Lag, Projector
+from cqrs_lab.read_side.read_db import ReadOnlyConnection
+from cqrs_lab.read_side.time_travel import read_models_as_of
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
+from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
+from cqrs_lab.write_side.event_store import InMemoryEventStore
+from cqrs_lab.write_side.repository import EventSourcedRepository
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")

@@ -13,12 +13,12 @@ from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
-from cqrs_lab import defaults
-from cqrs_lab.aggregate import Aggregate
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders.errors import InvalidOperationError
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.write_side.aggregate import Aggregate
 
 E = TypeVar("E", bound=DomainEvent)
 

@@ -14,11 +14,11 @@ import json
 import duckdb
 from pydantic import BaseModel, ConfigDict
 
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.messages import DomainEvent, Query
+from cqrs_lab.messaging.messages import DomainEvent, Query
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded
-from cqrs_lab.projection import Projection, ProjectionError, Row, Table
-from cqrs_lab.read_db import ReadOnlyConnection
+from cqrs_lab.read_side.projection import Projection, ProjectionError, Row, Table
+from cqrs_lab.read_side.read_db import ReadOnlyConnection
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 
 class ProductSalesProjection(Projection):

@@ -9,12 +9,11 @@ from uuid import UUID
 
 import duckdb
 
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.services import CustomerService
 from cqrs_lab.orders.values import OrderStatus
-from cqrs_lab.projection import (
+from cqrs_lab.read_side.projection import (
     Projection,
     ProjectionError,
     Row,
@@ -22,6 +21,7 @@ from cqrs_lab.projection import (
     Table,
     no_gc_pauses,
 )
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 _PENDING, _CANCELLED, _SHIPPED = (s.value for s in OrderStatus)
 

@@ -7,9 +7,9 @@ each order last changed; run it with :class:`cqrs_lab.BlueGreenRebuild` beside v
 
 from __future__ import annotations
 
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders.projections import OrderProjection
-from cqrs_lab.projection import Row, Table
+from cqrs_lab.read_side.projection import Row, Table
 
 
 class OrderProjectionV2(OrderProjection):

@@ -1,6 +1,6 @@
 """Order queries and their handlers: answers come from DuckDB read models only.
 
-Handlers hold a :class:`~cqrs_lab.read_db.ReadOnlyConnection` and nothing from the write
+Handlers hold a :class:`~cqrs_lab.read_side.read_db.ReadOnlyConnection` and nothing from the write
 side; the query bus refuses a handler that holds the event store or a repository.
 """
 
@@ -11,9 +11,9 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from cqrs_lab.messages import Query
+from cqrs_lab.messaging.messages import Query
 from cqrs_lab.orders.values import OrderStatus
-from cqrs_lab.read_db import ReadOnlyConnection
+from cqrs_lab.read_side.read_db import ReadOnlyConnection
 
 
 class GetOrderById(Query):

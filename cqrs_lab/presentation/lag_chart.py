@@ -34,7 +34,7 @@ def lag_chart(
     """Plot ``events_behind`` (a step: it changes only at readings) and ``seconds_behind``
     against simulated seconds.
 
-    ``frame`` is :func:`~cqrs_lab.orders.simulation.simulate_burst`'s result or
+    ``frame`` is :func:`~cqrs_lab.orders.workloads.simulation.simulate_burst`'s result or
     ``lab.lag_monitor.frame()``: columns ``second`` or ``at``, ``events_behind``,
     ``seconds_behind`` and ``alert``. A threshold you pass is drawn as a dashed line on
     its panel; rows with ``alert`` true are marked on the events panel.

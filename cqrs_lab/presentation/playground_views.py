@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from cqrs_lab.event_store import RecordedEvent
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 #: Event type -> background colour (Event Modeling orange family, one shade per type).
 EVENT_COLOURS = {

@@ -12,8 +12,8 @@ from uuid import UUID
 
 import pandas as pd
 
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.frames import event_fields
+from cqrs_lab.observing.frames import event_fields
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 STREAM_COLUMNS = ["position", "stream", "version", "type", "key fields", "time"]
 

@@ -16,7 +16,7 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from cqrs_lab.timeline import TimelineEntry
+from cqrs_lab.observing.timeline import TimelineEntry
 
 COLOURS = {"command": "#3b82f6", "event": "#f59e0b", "read-model": "#22c55e"}
 """Event Modeling colours per timeline kind."""

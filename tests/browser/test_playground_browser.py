@@ -30,7 +30,7 @@ UPDATE_TIMEOUT_MS = 30_000
 
 BUSY_NOTEBOOK_CELLS = [
     "from cqrs_lab.orders import build_lab\n"
-    "from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock\n"
+    "from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock\n"
     "from cqrs_lab.presentation import Playground",
     "lab = build_lab(seed=11, customers=workload_customers(), stock=workload_stock(),\n"
     "                max_events_behind=None)\n"

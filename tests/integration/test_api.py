@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from cqrs_lab import ConcurrencyError, SystemClock, defaults  # noqa: E402
+from cqrs_lab import ConcurrencyError, SystemClock  # noqa: E402
 from cqrs_lab.api import app_factory, create_app  # noqa: E402
 from cqrs_lab.orders import (  # noqa: E402
     ADA,
@@ -26,6 +26,7 @@ from cqrs_lab.orders import (  # noqa: E402
     ShipOrder,
     build_lab,
 )
+from cqrs_lab.time_and_ids import defaults  # noqa: E402
 from tests.builders import snapshot  # noqa: E402
 
 with warnings.catch_warnings():

@@ -14,8 +14,8 @@ import pytest
 uvicorn = pytest.importorskip("uvicorn")
 httpx = pytest.importorskip("httpx")
 
-from cqrs_lab import defaults  # noqa: E402
 from cqrs_lab.orders import ADA, DEMO_ADDRESS  # noqa: E402
+from cqrs_lab.time_and_ids import defaults  # noqa: E402
 
 STARTUP_LIMIT_S = 30.0  # a hang guard, not a speed check
 

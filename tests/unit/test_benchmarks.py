@@ -5,7 +5,7 @@ import pytest
 from benchmarks import big_history, measure, peer
 from benchmarks.__main__ import table, targets, verdicts
 from benchmarks.history import append_workload_history, orders_for
-from cqrs_lab.orders.workload import run_workload
+from cqrs_lab.orders.workloads.workload import run_workload
 
 
 def event_facts(lab):

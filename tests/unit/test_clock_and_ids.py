@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cqrs_lab import SeededIds, SimulatedClock, SystemClock, defaults
-from cqrs_lab.clock import LAB_EPOCH
-from cqrs_lab.ids import uuid4_from_bits
+from cqrs_lab import SeededIds, SimulatedClock, SystemClock
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.time_and_ids.clock import LAB_EPOCH
+from cqrs_lab.time_and_ids.ids import uuid4_from_bits
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ from cqrs_lab import (
     NoHandlerFoundError,
     SeededIds,
     SimulatedClock,
-    defaults,
 )
-from cqrs_lab.clock import LAB_EPOCH
+from cqrs_lab.messaging.registry import run_sync
 from cqrs_lab.orders import OrderShipped
-from cqrs_lab.registry import run_sync
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.time_and_ids.clock import LAB_EPOCH
 
 
 class Ping(Command):

@@ -3,9 +3,9 @@
 import pytest
 
 from cqrs_lab import FaultPlan, InjectedCrash, Projector, check_consistency
-from cqrs_lab.delivery import in_order
+from cqrs_lab.breaking.delivery import in_order
 from cqrs_lab.orders import CancelOrder, build_lab, created_order_id
-from cqrs_lab.orders.seed_sample import SeedOrderProjection
+from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection
 from tests.builders import armchair_and_keyboards
 
 

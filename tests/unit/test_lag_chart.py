@@ -9,7 +9,7 @@ import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 
 from cqrs_lab.orders import build_lab, simulate_burst  # noqa: E402
-from cqrs_lab.orders.workload import workload_customers, workload_stock  # noqa: E402
+from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock  # noqa: E402
 from cqrs_lab.presentation import lag_chart  # noqa: E402
 from cqrs_lab.presentation.lag_chart import ALERT_LABEL, THRESHOLD_LABEL  # noqa: E402
 

@@ -5,8 +5,7 @@ from uuid import UUID
 import pytest
 from pydantic import ValidationError
 
-from cqrs_lab import SimulatedClock, defaults
-from cqrs_lab.ids import SeededIds
+from cqrs_lab import SimulatedClock
 from cqrs_lab.orders import (
     ADA,
     DEMO_ADDRESS,
@@ -15,6 +14,8 @@ from cqrs_lab.orders import (
     GetOrdersByCustomer,
     OrderItem,
 )
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.time_and_ids.ids import SeededIds
 from tests.builders import armchair_and_keyboards
 
 

@@ -288,7 +288,7 @@ def test_time_travel_shows_the_read_model_as_of_the_slider_position(app):
 
 
 def test_panels_stay_bounded_in_a_lab_with_thousands_of_events():
-    from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
+    from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
 
     lab = build_lab(seed=3, customers=workload_customers(50), stock=workload_stock())
     run_workload(lab, 300)  # 1,200+ events

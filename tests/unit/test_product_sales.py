@@ -20,7 +20,7 @@ from cqrs_lab.orders import (
     build_lab,
     created_order_id,
 )
-from cqrs_lab.orders.workload import run_workload, workload_customers, workload_stock
+from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
 from tests.builders import armchair_and_keyboards
 
 

@@ -9,15 +9,15 @@ import numpy as np
 import pytest
 
 from cqrs_lab.orders import DEMO_ADDRESS, build_lab
-from cqrs_lab.orders.seed_sample import SeedOrderProjection, seed_create_order_events
-from cqrs_lab.orders.set_based import SetBasedRebuildError, set_based_rebuild
-from cqrs_lab.orders.workload import (
+from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection, seed_create_order_events
+from cqrs_lab.orders.comparisons.set_based import SetBasedRebuildError, set_based_rebuild
+from cqrs_lab.orders.workloads.workload import (
     WORKLOAD_ITEMS,
     run_workload,
     workload_customers,
     workload_stock,
 )
-from cqrs_lab.projection import ProjectionError, Table
+from cqrs_lab.read_side.projection import ProjectionError, Table
 
 SUMMARY = "id, customer_id, customer_name, status, total_amount, item_count, created_at"
 

@@ -6,7 +6,7 @@ import pytest
 from cqrs_lab import Projection, ProjectionError, Projector, tamper_event
 from cqrs_lab.orders import ALAN, GRACE, CancelOrder, ShipOrder, build_lab, created_order_id
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
-from cqrs_lab.projection import Table
+from cqrs_lab.read_side.projection import Table
 from tests.builders import armchair_and_keyboards
 
 
@@ -155,7 +155,7 @@ def test_batch_size_must_be_positive():
 
 @pytest.mark.parametrize("careful", [False, True])
 def test_both_rebuild_paths_across_chunk_boundaries_equal_incremental(monkeypatch, careful):
-    import cqrs_lab.projector as projector_module
+    import cqrs_lab.read_side.projector as projector_module
 
     lab = busy(build_lab(seed=9, batch_size=4), 9)
     lab.catch_up()

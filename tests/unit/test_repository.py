@@ -6,7 +6,7 @@ import pytest
 
 from cqrs_lab import ConcurrencyError, EventSourcedRepository, InMemoryEventStore
 from cqrs_lab.orders import ADA, DEMO_ADDRESS, Order, OrderItem, OrderStatus
-from cqrs_lab.repository import AggregateNotFoundError
+from cqrs_lab.write_side.repository import AggregateNotFoundError
 
 ITEM = OrderItem(product_id="MIDNIGHT-LAMP", quantity=2, unit_price=35.25)
 

@@ -18,14 +18,14 @@ from cqrs_lab.orders import (
     OrderItem,
     created_order_id,
 )
-from cqrs_lab.orders.projections import OrderProjection
-from cqrs_lab.orders.seed_sample import (
+from cqrs_lab.orders.comparisons.seed_sample import (
     SeedCommandBus,
     SeedOrderProjection,
     seed_create_order_events,
     seed_item_event,
     seed_route_order_id,
 )
+from cqrs_lab.orders.projections import OrderProjection
 from tests.builders import armchair_and_keyboards
 
 ITEMS = armchair_and_keyboards().items

@@ -3,7 +3,7 @@
 import pytest
 
 from cqrs_lab.orders import build_lab, probe_read_your_writes, simulate_burst
-from cqrs_lab.orders.workload import workload_customers, workload_stock
+from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
 
 
 def burst_lab(consistency="async", max_events_behind=10):

@@ -1,7 +1,7 @@
 """The standard workload produces the history the benchmarks and notebooks rely on."""
 
 from cqrs_lab.orders import build_lab
-from cqrs_lab.orders.workload import (
+from cqrs_lab.orders.workloads.workload import (
     WORKLOAD_ORDER_TOTAL,
     run_workload,
     workload_customers,

@@ -16,8 +16,8 @@ import uuid
 from contextlib import ContextDecorator
 from datetime import datetime
 
-from cqrs_lab.clock import Clock, SystemClock
-from cqrs_lab.ids import IdSource, RandomIds, uuid4_from_bits
+from cqrs_lab.time_and_ids.clock import Clock, SystemClock
+from cqrs_lab.time_and_ids.ids import IdSource, RandomIds, uuid4_from_bits
 
 _clock: Clock = SystemClock()
 _ids: IdSource = RandomIds()

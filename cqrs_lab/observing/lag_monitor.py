@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cqrs_lab.projector import Lag, Projector
+from cqrs_lab.read_side.projector import Lag, Projector
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
-from cqrs_lab.clock import Clock, SystemClock
-from cqrs_lab.messages import DomainEvent, share_fields_set
+from cqrs_lab.messaging.messages import DomainEvent, share_fields_set
+from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 
 
 class ConcurrencyError(Exception):

@@ -22,7 +22,8 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cqrs_lab.columns import (
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.read_side.columns import (
     as_array,
     naive_utc,
     naive_utc_timestamps,
@@ -30,8 +31,7 @@ from cqrs_lab.columns import (
     uuid_halves,
     uuid_sql,
 )
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 Row = dict[str, Any]
 
@@ -123,7 +123,7 @@ class Table:
         One ``INSERT .. ON CONFLICT DO UPDATE`` statement. (``INSERT OR REPLACE`` says the
         same, but DuckDB then rewrites the key too: fifteen times slower on existing rows.)
         Columns are built straight from the rows, and UUID and TIMESTAMP columns cross to
-        DuckDB as numbers (see :mod:`cqrs_lab.columns`).
+        DuckDB as numbers (see :mod:`cqrs_lab.read_side.columns`).
         """
         others = [c for c in self.columns if c != self.key]
         action = (

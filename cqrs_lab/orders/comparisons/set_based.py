@@ -18,11 +18,17 @@ import duckdb
 import numpy as np
 import pandas as pd
 
-from cqrs_lab.columns import naive_utc, naive_utc_timestamps, registered, uuid_halves, uuid_sql
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.faults import tampered_positions
+from cqrs_lab.breaking.faults import tampered_positions
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
-from cqrs_lab.projector import Progress, Projector
+from cqrs_lab.read_side.columns import (
+    naive_utc,
+    naive_utc_timestamps,
+    registered,
+    uuid_halves,
+    uuid_sql,
+)
+from cqrs_lab.read_side.projector import Progress, Projector
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 #: Event kinds as small ints in the events table.
 CREATED, ITEM, CANCELLED, SHIPPED = 0, 1, 2, 3
@@ -93,7 +99,7 @@ class SetBasedRebuildError(ValueError):
 def event_columns(records: Iterable[RecordedEvent], names_of) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The order events as two frames: every event, and one row per ``OrderCreated``.
 
-    Ids travel as 64-bit halves (see :mod:`cqrs_lab.columns`). ``names_of(customer_id)``
+    Ids travel as 64-bit halves (see :mod:`cqrs_lab.read_side.columns`). ``names_of(customer_id)``
     gives the customer name copied into the read models.
     """
     kind_of: dict[type, int | None] = {}

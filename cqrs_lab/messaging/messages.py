@@ -12,7 +12,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cqrs_lab import defaults
+from cqrs_lab.time_and_ids import defaults
 
 
 class Message(BaseModel):

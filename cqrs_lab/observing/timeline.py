@@ -13,11 +13,11 @@ from datetime import datetime
 
 import pandas as pd
 
-from cqrs_lab.clock import Clock
-from cqrs_lab.command_bus import CommandBus
-from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.messages import Command
-from cqrs_lab.projector import BatchCommitted, Projector
+from cqrs_lab.messaging.command_bus import CommandBus
+from cqrs_lab.messaging.messages import Command
+from cqrs_lab.read_side.projector import BatchCommitted, Projector
+from cqrs_lab.time_and_ids.clock import Clock
+from cqrs_lab.write_side.event_store import InMemoryEventStore, RecordedEvent
 
 
 @dataclass(frozen=True)

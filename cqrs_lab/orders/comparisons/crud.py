@@ -15,12 +15,8 @@ from uuid import UUID
 import duckdb
 import pandas as pd
 
-from cqrs_lab.aggregate import Aggregate
-from cqrs_lab.clock import Clock, SimulatedClock
-from cqrs_lab.columns import naive_utc
-from cqrs_lab.command_bus import CommandBus
-from cqrs_lab.event_store import InMemoryEventStore
-from cqrs_lab.ids import IdSource, SeededIds
+from cqrs_lab.messaging.command_bus import CommandBus
+from cqrs_lab.messaging.query_bus import QueryBus
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder
 from cqrs_lab.orders.errors import (
     InsufficientInventoryError,
@@ -39,10 +35,14 @@ from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import OrderProjection
 from cqrs_lab.orders.queries import GetOrderById, GetOrderByIdHandler, OrderView
 from cqrs_lab.orders.values import OrderItem, OrderStatus
-from cqrs_lab.projection import Projection, RowProjection, Table
-from cqrs_lab.projector import Projector
-from cqrs_lab.query_bus import QueryBus
-from cqrs_lab.repository import EventSourcedRepository
+from cqrs_lab.read_side.columns import naive_utc
+from cqrs_lab.read_side.projection import Projection, RowProjection, Table
+from cqrs_lab.read_side.projector import Projector
+from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
+from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
+from cqrs_lab.write_side.aggregate import Aggregate
+from cqrs_lab.write_side.event_store import InMemoryEventStore
+from cqrs_lab.write_side.repository import EventSourcedRepository
 
 _SCHEMA = """
 CREATE TABLE orders (

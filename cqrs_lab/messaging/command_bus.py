@@ -22,13 +22,13 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from cqrs_lab import defaults
-from cqrs_lab.clock import Clock
-from cqrs_lab.event_store import ConcurrencyError
-from cqrs_lab.ids import IdSource
-from cqrs_lab.messages import Command, DomainEvent, share_fields_set
-from cqrs_lab.publisher import EventPublisher
-from cqrs_lab.registry import HandlerRegistry, is_awaitable, run_sync
+from cqrs_lab.messaging.messages import Command, DomainEvent, share_fields_set
+from cqrs_lab.messaging.publisher import EventPublisher
+from cqrs_lab.messaging.registry import HandlerRegistry, is_awaitable, run_sync
+from cqrs_lab.time_and_ids import defaults
+from cqrs_lab.time_and_ids.clock import Clock
+from cqrs_lab.time_and_ids.ids import IdSource
+from cqrs_lab.write_side.event_store import ConcurrencyError
 
 #: Told of every dispatch: ``(command, events, error)``; exactly one of the last two is None.
 DispatchObserver = Callable[[Command, list[DomainEvent] | None, Exception | None], None]

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import Self
 from uuid import UUID
 
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
 
 
 class Aggregate:

@@ -7,10 +7,10 @@ delivered again; a batch that already committed is never applied twice, because 
 events sit at or below the checkpoint. That is the fix for the seed's bug 3
 (``total_amount = total_amount + $1`` counting a redelivered event twice).
 
-Delivery is checked by position (:mod:`cqrs_lab.delivery`): duplicates are dropped and the
+Delivery is checked by position (:mod:`cqrs_lab.breaking.delivery`): duplicates are dropped and the
 projector never skips ahead over a gap. An event a projection cannot apply follows the
-``dead_letter_policy`` (:mod:`cqrs_lab.dead_letters`). ``projector.faults`` takes a
-:class:`~cqrs_lab.faults.FaultPlan` that breaks delivery on purpose, for teaching and tests.
+``dead_letter_policy`` (:mod:`cqrs_lab.breaking.dead_letters`). ``projector.faults`` takes a
+:class:`~cqrs_lab.breaking.faults.FaultPlan` that breaks delivery on purpose, for teaching and tests.
 """
 
 from __future__ import annotations
@@ -22,13 +22,13 @@ from datetime import datetime
 
 import duckdb
 
-from cqrs_lab.clock import Clock, SystemClock
-from cqrs_lab.columns import naive_utc
-from cqrs_lab.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
-from cqrs_lab.delivery import DeliveryIncident, event_problem, in_order
-from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.faults import FaultPlan, InjectedCrash, tampered_positions
-from cqrs_lab.projection import Projection, ProjectionError, no_gc_pauses
+from cqrs_lab.breaking.dead_letters import POLICIES, DeadLetterPolicy, DeadLetters
+from cqrs_lab.breaking.delivery import DeliveryIncident, event_problem, in_order
+from cqrs_lab.breaking.faults import FaultPlan, InjectedCrash, tampered_positions
+from cqrs_lab.read_side.columns import naive_utc
+from cqrs_lab.read_side.projection import Projection, ProjectionError, no_gc_pauses
+from cqrs_lab.time_and_ids.clock import Clock, SystemClock
+from cqrs_lab.write_side.event_store import InMemoryEventStore, RecordedEvent
 
 CHECKPOINTS = "projector_checkpoints"
 

@@ -15,8 +15,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from cqrs_lab.projection import Projection
-from cqrs_lab.projector import CHECKPOINTS, Projector
+from cqrs_lab.read_side.projection import Projection
+from cqrs_lab.read_side.projector import CHECKPOINTS, Projector
 
 
 class BlueGreenRebuild:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from cqrs_lab.event_store import InMemoryEventStore
-from cqrs_lab.messages import Query
-from cqrs_lab.registry import HandlerRegistry, call_handler, run_sync
-from cqrs_lab.repository import EventSourcedRepository
+from cqrs_lab.messaging.messages import Query
+from cqrs_lab.messaging.registry import HandlerRegistry, call_handler, run_sync
+from cqrs_lab.write_side.event_store import InMemoryEventStore
+from cqrs_lab.write_side.repository import EventSourcedRepository
 
 _WRITE_SIDE = (InMemoryEventStore, EventSourcedRepository)
 

@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from weakref import WeakKeyDictionary
 
-from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.projection import ProjectionError
+from cqrs_lab.read_side.projection import ProjectionError
+from cqrs_lab.write_side.event_store import InMemoryEventStore, RecordedEvent
 
 
 class InjectedCrash(Exception):

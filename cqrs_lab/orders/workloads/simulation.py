@@ -2,7 +2,7 @@
 
 The seed says "eventual consistency" and "monitor and alert on projection delay"; this
 module makes both measurable without waiting. Orders arrive every ``seconds_between``
-simulated seconds (the standard workload's orders, see :mod:`cqrs_lab.orders.workload`);
+simulated seconds (the standard workload's orders, see :mod:`cqrs_lab.orders.workloads.workload`);
 the projector wakes every ``projector_every`` seconds and applies at most ``batch_size``
 events. Between the two, a backlog builds up or drains, and the lab's lag monitor watches.
 """
@@ -16,12 +16,12 @@ from uuid import UUID
 
 import pandas as pd
 
-from cqrs_lab.messages import Command
+from cqrs_lab.messaging.messages import Command
 from cqrs_lab.orders.catalogue import DEMO_ADDRESS
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.events import created_order_id
 from cqrs_lab.orders.queries import GetOrderById
-from cqrs_lab.orders.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
+from cqrs_lab.orders.workloads.workload import WORKLOAD_ITEMS, is_cancelled, is_shipped
 
 #: Columns of :func:`simulate_burst`'s frame.
 BURST_COLUMNS = [

@@ -20,13 +20,13 @@ from uuid import UUID
 
 import duckdb
 
-from cqrs_lab import defaults
-from cqrs_lab.columns import naive_utc
-from cqrs_lab.messages import Command, DomainEvent
+from cqrs_lab.messaging.messages import Command, DomainEvent
+from cqrs_lab.messaging.registry import NoHandlerFoundError
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
 from cqrs_lab.orders.services import CustomerService
 from cqrs_lab.orders.values import Address, OrderItem
-from cqrs_lab.registry import NoHandlerFoundError
+from cqrs_lab.read_side.columns import naive_utc
+from cqrs_lab.time_and_ids import defaults
 
 
 def seed_create_order_events(
@@ -102,7 +102,7 @@ class SeedOrderProjection:
                         event.customer_id,
                         self.customers.name_of(event.customer_id),
                         # Not in the seed: naive UTC, so the stored time does not depend
-                        # on the session's time zone (see cqrs_lab.columns.naive_utc).
+                        # on the session's time zone (see cqrs_lab.read_side.columns.naive_utc).
                         naive_utc(event.occurred_at),
                     ],
                 )

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 
 @dataclass(frozen=True)

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import pandas as pd
 
-from cqrs_lab.event_store import RecordedEvent
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 _ENVELOPE = set(DomainEvent.model_fields)
 

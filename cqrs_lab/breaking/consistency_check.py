@@ -19,9 +19,9 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from cqrs_lab.projection import Projection, Table
-from cqrs_lab.projector import Projector
-from cqrs_lab.time_travel import _StoreUpTo
+from cqrs_lab.read_side.projection import Projection, Table
+from cqrs_lab.read_side.projector import Projector
+from cqrs_lab.read_side.time_travel import _StoreUpTo
 
 DIFF_COLUMNS = ["table", "key", "column", "live", "rebuilt"]
 _scratch_numbers = itertools.count(1)

@@ -21,8 +21,8 @@ from typing import Literal
 import duckdb
 import pandas as pd
 
-from cqrs_lab.columns import naive_utc
-from cqrs_lab.event_store import RecordedEvent
+from cqrs_lab.read_side.columns import naive_utc
+from cqrs_lab.write_side.event_store import RecordedEvent
 
 DEAD_LETTERS = "projector_dead_letters"
 

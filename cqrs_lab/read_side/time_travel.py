@@ -11,10 +11,10 @@ from collections.abc import Iterable
 
 import duckdb
 
-from cqrs_lab.event_store import InMemoryEventStore, RecordedEvent
-from cqrs_lab.projection import Projection
-from cqrs_lab.projector import Projector
-from cqrs_lab.read_db import ReadOnlyConnection
+from cqrs_lab.read_side.projection import Projection
+from cqrs_lab.read_side.projector import Projector
+from cqrs_lab.read_side.read_db import ReadOnlyConnection
+from cqrs_lab.write_side.event_store import InMemoryEventStore, RecordedEvent
 
 
 class _StoreUpTo:

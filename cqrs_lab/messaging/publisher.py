@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from cqrs_lab.messages import DomainEvent
-from cqrs_lab.registry import is_awaitable
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.messaging.registry import is_awaitable
 
 Subscriber = Callable[[DomainEvent], Any]
 

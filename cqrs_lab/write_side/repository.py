@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Generic, TypeVar
 from uuid import UUID
 
-from cqrs_lab.aggregate import Aggregate
-from cqrs_lab.event_store import InMemoryEventStore
-from cqrs_lab.messages import DomainEvent
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.write_side.aggregate import Aggregate
+from cqrs_lab.write_side.event_store import InMemoryEventStore
 
 A = TypeVar("A", bound=Aggregate)
 

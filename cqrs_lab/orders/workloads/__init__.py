@@ -1,0 +1,1 @@
+"""Scaffolding that drives the order domain: standard workloads and bursts for charts and benchmarks."""

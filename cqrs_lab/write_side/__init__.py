@@ -1,0 +1,1 @@
+"""The write side: event-sourced aggregates, the event store (the source of truth), repositories."""
