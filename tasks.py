@@ -3,7 +3,9 @@
 
     python3 tasks.py lab        set up .venv and open JupyterLab on notebooks/
     python3 tasks.py test       set up .venv and run every test (unit, notebooks, browser)
-    python3 tasks.py notebooks  re-execute every notebook in place (refresh stored outputs)
+    python3 tasks.py notebooks [NAME ...]
+                                re-execute every notebook in place (refresh stored outputs),
+                                or only those whose file name contains a NAME (e.g. 09)
     python3 tasks.py bench      run the benchmarks (installs the benchmark-only extra)
     python3 tasks.py lock       re-resolve dependencies and rewrite constraints.txt
 
@@ -63,7 +65,10 @@ def test() -> None:
 
 def notebooks() -> None:
     setup()
+    wanted = sys.argv[2:]
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        if wanted and not any(name in notebook.name for name in wanted):
+            continue
         run(
             PY,
             "-m",
