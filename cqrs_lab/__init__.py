@@ -24,7 +24,9 @@ from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock, SystemClock
 from cqrs_lab.time_and_ids.ids import RandomIds, SeededIds
 from cqrs_lab.write_side.aggregate import Aggregate
 from cqrs_lab.write_side.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
+from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import AggregateNotFoundError, EventSourcedRepository
+from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 __all__ = [
     "Aggregate",
@@ -50,6 +52,7 @@ __all__ = [
     "LagMonitor",
     "NoHandlerFoundError",
     "PoisonedEventError",
+    "PostgresEventStore",
     "Projection",
     "ProjectionError",
     "Projector",
@@ -60,6 +63,7 @@ __all__ = [
     "ReadOnlyError",
     "RecordedEvent",
     "RowProjection",
+    "SQLiteEventStore",
     "SeededIds",
     "SimulatedClock",
     "SystemClock",

@@ -11,3 +11,6 @@ from cqrs_lab.orders import build_lab
 def lab():
     """A lab on the demo catalogue, simulated clock, seeded ids, async consistency."""
     return build_lab(seed=1)
+
+
+from tests.postgres import postgres_dsn, postgres_server  # noqa: E402, F401 (fixtures)

@@ -7,7 +7,13 @@ from uuid import UUID
 
 import pytest
 
-from cqrs_lab import ConcurrencyError, InMemoryEventStore, SimulatedClock
+from cqrs_lab import (
+    ConcurrencyError,
+    InMemoryEventStore,
+    PostgresEventStore,
+    SimulatedClock,
+    SQLiteEventStore,
+)
 from cqrs_lab.orders import OrderCancelled, OrderShipped
 
 A = UUID("00000000-0000-4000-8000-00000000000a")
@@ -123,3 +129,29 @@ class EventStoreContract:
 class TestInMemoryEventStore(EventStoreContract):
     def make_store(self, clock):
         return InMemoryEventStore(clock)
+
+
+class TestSQLiteEventStore(EventStoreContract):
+    @pytest.fixture(autouse=True)
+    def database(self, tmp_path):
+        self.path, self.opened = tmp_path / "events.sqlite", []
+        yield
+        for store in self.opened:
+            store.close()
+
+    def make_store(self, clock):
+        self.opened.append(SQLiteEventStore(self.path, clock))
+        return self.opened[-1]
+
+
+class TestPostgresEventStore(EventStoreContract):
+    @pytest.fixture(autouse=True)
+    def database(self, postgres_dsn):
+        self.dsn, self.opened = postgres_dsn, []
+        yield
+        for store in self.opened:
+            store.close()
+
+    def make_store(self, clock):
+        self.opened.append(PostgresEventStore(self.dsn, clock))
+        return self.opened[-1]

@@ -1,0 +1,273 @@
+"""An event store in PostgreSQL (psycopg 3): where real event stores live.
+
+Same promises as :class:`~cqrs_lab.InMemoryEventStore` (the contract tests check both), for
+many threads and processes writing at once.
+
+**Why a follower never skips an event.** With a plain ``bigserial`` position, a writer gets
+its number at insert time but its rows become visible at commit: position 8 can commit
+before position 7, and a follower that reads "position > 7" after 8 appeared never sees 7.
+This store serialises appends instead, as the ``eventsourcing`` library does: every append
+first updates the one row of ``event_head`` (the counter of positions), and PostgreSQL holds
+that row lock until the append commits. The next writer gets its positions only after the
+previous one is visible, so positions become visible in order and a follower's "position >
+checkpoint" is safe. The whole append is one call of a server-side function, so the lock is
+held for the function and its commit only, never across a round trip to Python; and a
+refused append rolls the counter back, so positions stay 1, 2, 3, ... with no holes.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.time_and_ids.clock import Clock, SystemClock
+from cqrs_lab.write_side.event_codec import EventCodec, check_batch
+from cqrs_lab.write_side.event_store import ConcurrencyError, RecordedEvent, StoreSubscriber
+
+#: The SQLSTATE the append function raises for a stale expected version (its message is the
+#: stream's actual version).
+STALE_VERSION = "CQ409"
+
+SCHEMA = f"""
+CREATE TABLE IF NOT EXISTS events (
+    position    bigint      PRIMARY KEY,    -- global, gap-free, from 1
+    stream_id   uuid        NOT NULL,
+    version     integer     NOT NULL,       -- within the stream, from 1
+    type        text        NOT NULL,       -- e.g. OrderCreated (for people reading the table)
+    topic       text        NOT NULL,       -- module:Class, to rebuild the event
+    recorded_at timestamptz NOT NULL,       -- on the store's clock
+    data        json        NOT NULL,       -- the event's fields
+    UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS event_streams (
+    stream_id      uuid    PRIMARY KEY,
+    version        integer NOT NULL,        -- the stream's newest version
+    first_position bigint  NOT NULL
+);
+CREATE TABLE IF NOT EXISTS event_head (
+    only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+    position bigint  NOT NULL               -- the newest committed position
+);
+INSERT INTO event_head VALUES (true, 0) ON CONFLICT DO NOTHING;
+
+CREATE OR REPLACE FUNCTION append_events(
+    p_stream uuid, p_expected integer, p_types text[], p_topics text[],
+    p_recorded_at timestamptz, p_data json[]
+) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE
+    n      integer := cardinality(p_data);
+    actual integer;
+    base   bigint;
+BEGIN
+    -- Take the next n positions. The row lock serialises appends until this one commits.
+    UPDATE event_head SET position = position + n RETURNING position - n INTO base;
+    -- Optimistic concurrency, checked under the lock (a fresh snapshot per statement).
+    SELECT version INTO actual FROM event_streams WHERE stream_id = p_stream;
+    actual := coalesce(actual, 0);
+    IF actual <> p_expected THEN
+        RAISE EXCEPTION USING ERRCODE = '{STALE_VERSION}', MESSAGE = actual::text;
+    END IF;
+    INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data)
+    SELECT base + i, p_stream, p_expected + i, p_types[i], p_topics[i], p_recorded_at, p_data[i]
+    FROM generate_subscripts(p_data, 1) AS i;
+    INSERT INTO event_streams VALUES (p_stream, p_expected + n, base + 1)
+    ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version;
+    RETURN base + 1;
+END $$;
+"""
+
+if TYPE_CHECKING:
+    import psycopg
+
+_COLUMNS = "position, stream_id, recorded_at, topic, data::text"
+
+
+class PostgresEventStore:
+    """An append-only event log in a PostgreSQL database, given its connection string.
+
+    Creates its tables if they are missing. Each thread gets its own connection, so threads
+    really append in parallel; :meth:`close` closes them all.
+
+    Raises:
+        ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
+        ValueError: from :meth:`append` when events do not continue the stream.
+    """
+
+    def __init__(self, dsn: str, clock: Clock | None = None) -> None:
+        psycopg = _import_psycopg()
+        self.dsn = dsn
+        """The connection string (``postgresql://...`` or ``host=... dbname=...``)."""
+        self.clock = clock or SystemClock()
+        self._psycopg = psycopg
+        self._codec = EventCodec()
+        self._local = threading.local()
+        self._connections: list[psycopg.Connection] = []
+        self._connections_lock = threading.Lock()
+        self._subscribers: list[StoreSubscriber] = []
+        with psycopg.connect(dsn, autocommit=True) as setup, setup.transaction():
+            # Two processes creating the tables at once would collide: one at a time.
+            setup.execute("SELECT pg_advisory_xact_lock(hashtext('cqrs_lab schema'))")
+            setup.execute(SCHEMA)
+
+    def __repr__(self) -> str:
+        return f"PostgresEventStore({self.dsn!r})"
+
+    def _connection(self) -> psycopg.Connection:
+        """This thread's connection, in autocommit: every statement is its own transaction."""
+        connection = getattr(self._local, "connection", None)
+        if connection is None or connection.closed:
+            connection = self._psycopg.connect(self.dsn, autocommit=True)
+            connection.execute("SET TIME ZONE 'UTC'")  # times come back in UTC, as appended
+            self._local.connection = connection
+            with self._connections_lock:
+                self._connections.append(connection)
+        return connection
+
+    @property
+    def head(self) -> int:
+        """Position of the newest event (0 when empty)."""
+        return self._connection().execute("SELECT position FROM event_head").fetchone()[0]
+
+    def __len__(self) -> int:
+        return self.head
+
+    def stream_version(self, stream_id: UUID) -> int:
+        """Current version of a stream (0 if it does not exist)."""
+        row = (
+            self._connection()
+            .execute("SELECT version FROM event_streams WHERE stream_id = %s", (stream_id,))
+            .fetchone()
+        )
+        return row[0] if row else 0
+
+    def append(
+        self, stream_id: UUID, events: Sequence[DomainEvent], *, expected_version: int
+    ) -> list[RecordedEvent]:
+        """Append ``events`` to a stream, all or nothing, and tell subscribers.
+
+        ``expected_version`` is the stream version the writer loaded (0 for a new stream).
+        """
+        events = list(events)
+        if not events:
+            actual = self.stream_version(stream_id)
+            if actual != expected_version:
+                raise ConcurrencyError(stream_id, expected_version, actual)
+            return []
+        check_batch(stream_id, events, expected_version)
+        now = self.clock.now()
+        encoded = [self._codec.encode(event) for event in events]
+        try:
+            first = (
+                self._connection()
+                .execute(
+                    "SELECT append_events(%s, %s, %s, %s, %s, %s::json[])",
+                    (
+                        stream_id,
+                        expected_version,
+                        [type(event).__name__ for event in events],
+                        [topic for topic, _ in encoded],
+                        now,
+                        [data for _, data in encoded],
+                    ),
+                )
+                .fetchone()[0]
+            )
+        except self._psycopg.Error as error:
+            if error.sqlstate == STALE_VERSION:
+                actual = int(error.diag.message_primary or 0)
+                raise ConcurrencyError(stream_id, expected_version, actual) from None
+            raise
+        recorded = [
+            RecordedEvent(position=first + offset, stream_id=stream_id, recorded_at=now, event=e)
+            for offset, e in enumerate(events)
+        ]
+        for subscriber in list(self._subscribers):
+            subscriber(list(recorded))
+        return recorded
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        """Events with position > ``after``, oldest first, at most ``limit`` of them."""
+        if after < 0:
+            raise ValueError(f"after must be >= 0, got {after}")
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
+                (after, limit),
+            )
+            .fetchall()
+        )
+        return self._records(rows)
+
+    def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
+        """One stream's events with version > ``after_version``, in order ([] if unknown)."""
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s "
+                "ORDER BY version",
+                (stream_id, after_version),
+            )
+            .fetchall()
+        )
+        return self._records(rows)
+
+    def stream_ids(self) -> list[UUID]:
+        """Every stream id, in order of first append."""
+        rows = (
+            self._connection()
+            .execute("SELECT stream_id FROM event_streams ORDER BY first_position")
+            .fetchall()
+        )
+        return [stream_id for (stream_id,) in rows]
+
+    def subscribe(self, subscriber: StoreSubscriber) -> Callable[[], None]:
+        """Call ``subscriber(recorded_events)`` after every append this object makes.
+
+        Returns an unsubscribe. Appends by other processes are not heard: read the log
+        from a checkpoint for those.
+        """
+        self._subscribers.append(subscriber)
+        return lambda: self._subscribers.remove(subscriber)
+
+    def __iter__(self) -> Iterator[RecordedEvent]:
+        return iter(self.read_all())
+
+    def close(self) -> None:
+        """Close every connection this store opened (the data stays in the database)."""
+        with self._connections_lock:
+            for connection in self._connections:
+                connection.close()
+            self._connections.clear()
+
+    def __enter__(self) -> PostgresEventStore:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _records(self, rows: list[tuple]) -> list[RecordedEvent]:
+        decode = self._codec.decode
+        return [
+            RecordedEvent(
+                position=position,
+                stream_id=stream_id,
+                recorded_at=recorded_at,
+                event=decode(topic, data),
+            )
+            for position, stream_id, recorded_at, topic, data in rows
+        ]
+
+
+def _import_psycopg():
+    """psycopg, which only the ``postgres`` extra installs (so ``import cqrs_lab`` never needs it)."""
+    try:
+        import psycopg
+    except ImportError as missing:
+        raise ImportError(
+            "PostgresEventStore needs psycopg 3: pip install -e '.[postgres]'"
+        ) from missing
+    return psycopg
