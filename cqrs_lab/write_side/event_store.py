@@ -2,11 +2,16 @@
 
 Every event gets a global, gap-free ``position`` (1, 2, 3, ...) across all streams, which is
 what projectors use as their checkpoint, and a per-stream ``version`` that optimistic
-concurrency checks against.
+concurrency checks against. An append may carry the ``command_id`` that caused it: the
+store refuses a second append with that id (:class:`DuplicateCommandError`), so a command
+resent while the first send is still running, from another thread or another bus, is never
+stored twice. The checks and the append are one atomic step (a lock here; a transaction
+and a unique key in a database).
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,6 +37,24 @@ class ConcurrencyError(Exception):
         super().__init__(
             f"stream {stream_id}: expected version {expected_version}, "
             f"but it is at version {actual_version}"
+        )
+
+
+class DuplicateCommandError(Exception):
+    """An append carried a ``command_id`` the store already holds: the command was stored.
+
+    Attributes:
+        command_id: the repeated id.
+        recorded: what the first append with that id stored (the command's result).
+    """
+
+    def __init__(self, command_id: UUID, recorded: list[RecordedEvent]) -> None:
+        self.command_id = command_id
+        self.recorded = recorded
+        positions = f"{recorded[0].position}-{recorded[-1].position}" if recorded else "none"
+        super().__init__(
+            f"command {command_id} was already stored (positions {positions}); "
+            "a resend appends nothing"
         )
 
 
@@ -71,10 +94,11 @@ StoreSubscriber = Callable[[list[RecordedEvent]], None]
 
 
 class InMemoryEventStore:
-    """An append-only event log held in a Python list.
+    """An append-only event log held in a Python list; safe to append to from many threads.
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
+        DuplicateCommandError: from :meth:`append` when ``command_id`` was stored before.
         ValueError: from :meth:`append` when events do not continue the stream.
     """
 
@@ -84,6 +108,12 @@ class InMemoryEventStore:
         self._streams: dict[UUID, list[RecordedEvent]] = {}
         self._subscribers: list[StoreSubscriber] = []
         self._fields_sets: dict[type, list[set[str]]] = {}
+        self._commands: dict[int, int] = {}
+        """``command_id.int`` -> ``first_position << 32 | count`` of the append it caused:
+        two small ints per command, not a tuple of records, since every command stays here."""
+        self._lock = threading.RLock()
+        """Held from the checks to the subscribers' return: appends happen one at a time,
+        and subscribers hear them in position order. Re-entrant, so a subscriber may append."""
 
     @property
     def head(self) -> int:
@@ -99,12 +129,32 @@ class InMemoryEventStore:
         return stream[-1].version if stream else 0
 
     def append(
-        self, stream_id: UUID, events: Sequence[DomainEvent], *, expected_version: int
+        self,
+        stream_id: UUID,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int,
+        command_id: UUID | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to a stream, all or nothing, and tell subscribers.
 
         ``expected_version`` is the stream version the writer loaded (0 for a new stream).
+        ``command_id``, if given, is recorded with the events in the same step; a later
+        append with the same id raises :class:`DuplicateCommandError` (checked before the
+        version: a resend is "already done", not a conflict).
         """
+        with self._lock:
+            return self._append(stream_id, events, expected_version, command_id)
+
+    def _append(
+        self,
+        stream_id: UUID,
+        events: Sequence[DomainEvent],
+        expected_version: int,
+        command_id: UUID | None,
+    ) -> list[RecordedEvent]:
+        if command_id is not None and command_id.int in self._commands:
+            raise DuplicateCommandError(command_id, self.recorded_for(command_id))
         stream = self._streams.get(stream_id)
         actual = stream[-1].event.version if stream else 0  # stream_version, inlined
         if actual != expected_version:
@@ -137,6 +187,8 @@ class InMemoryEventStore:
             _SET_RECORDED_AT(record, now)
             _SET_EVENT(record, event)
             recorded.append(record)
+        if command_id is not None and recorded:
+            self._commands[command_id.int] = recorded[0].position << 32 | len(recorded)
         self._log.extend(recorded)
         if stream is None:
             self._streams[stream_id] = recorded.copy()  # the caller may change `recorded`
@@ -146,6 +198,14 @@ class InMemoryEventStore:
             for subscriber in list(self._subscribers):
                 subscriber(recorded)
         return recorded
+
+    def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
+        """What the append carrying ``command_id`` stored ([] if no append carried it)."""
+        packed = self._commands.get(command_id.int)
+        if packed is None:
+            return []
+        first, count = packed >> 32, packed & 0xFFFF_FFFF
+        return self._log[first - 1 : first - 1 + count]
 
     def _compact(self, event: DomainEvent) -> DomainEvent:
         """Share the bookkeeping that identical events repeat, to hold millions in memory.

@@ -1,7 +1,30 @@
-"""The event store contract: every adapter (in-memory today, file or PostgreSQL later)
-must pass these unchanged. Subclass :class:`EventStoreContract` and provide ``make_store``.
+"""The event store contract: every adapter (in memory, SQLite, PostgreSQL) must pass these
+unchanged. Subclass :class:`EventStoreContract` and provide ``make_store(clock)``.
+
+What an adapter must guarantee, in terms of its public API only:
+
+- ``append(stream_id, events, *, expected_version, command_id=None)`` is **one atomic
+  step**: the command-id check, the expected-version check, the position and version
+  assignment, the write, and the subscribers' notification happen for one append at a time.
+  Under any number of threads (or asyncio tasks calling it through ``asyncio.to_thread``):
+  positions stay unique and gap-free (1, 2, 3, ...), a stream never gets two events with
+  one version, and of several appends expecting the same version exactly one wins and the
+  others raise ``ConcurrencyError`` having stored nothing.
+- ``command_id`` is a store-level unique key: the first append carrying it stores it with
+  its events; any later append carrying it raises ``DuplicateCommandError`` (checked
+  *before* the version: a resend is "already done", not a conflict) whose ``recorded`` is
+  exactly what the first append stored. ``recorded_for(command_id)`` returns the same
+  (``[]`` for an unknown id). An append that fails stores neither events nor its id.
+- Subscribers hear each successful append once, in position order.
+
+``YieldingClock`` hands the processor to another thread each time a store asks the time,
+which makes a store whose checks and write are not one step lose these races at once.
 """
 
+import asyncio
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from uuid import UUID
 
@@ -15,9 +38,40 @@ from cqrs_lab import (
     SQLiteEventStore,
 )
 from cqrs_lab.orders import OrderCancelled, OrderShipped
+from cqrs_lab.write_side.event_store import DuplicateCommandError
 
 A = UUID("00000000-0000-4000-8000-00000000000a")
 B = UUID("00000000-0000-4000-8000-00000000000b")
+
+
+COMMAND = UUID("00000000-0000-4000-8000-0000000000c1")
+THREADS = 8
+
+
+class YieldingClock(SimulatedClock):
+    """A simulated clock that lets another thread run whenever it is asked the time."""
+
+    def now(self):
+        os.sched_yield()
+        return super().now()
+
+
+def race(*calls):
+    """Run every call at once, one thread each (released together by a barrier).
+
+    Returns each call's result or the exception it raised, in call order.
+    """
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        try:
+            return call()
+        except Exception as error:
+            return error
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
 
 
 def events(stream, first_version, count):
@@ -35,7 +89,7 @@ class EventStoreContract:
 
     @pytest.fixture
     def clock(self):
-        return SimulatedClock()
+        return YieldingClock()
 
     @pytest.fixture
     def store(self, clock):
@@ -124,6 +178,129 @@ class EventStoreContract:
         unsubscribe()
         store.append(B, events(B, 2, 1), expected_version=1)
         assert heard == [[1, 2], [3]]
+
+    # -- command ids ----------------------------------------------------------------------
+
+    def test_a_command_id_is_stored_with_its_append_and_refused_the_second_time(self, store):
+        first = store.append(A, events(A, 1, 2), expected_version=0, command_id=COMMAND)
+        with pytest.raises(DuplicateCommandError) as caught:
+            store.append(B, events(B, 1, 1), expected_version=0, command_id=COMMAND)
+        assert caught.value.command_id == COMMAND and caught.value.recorded == first
+        assert str(COMMAND) in str(caught.value)
+        assert store.head == 2 and store.stream_version(B) == 0
+        assert store.recorded_for(COMMAND) == first
+
+    def test_a_duplicate_command_is_reported_as_such_not_as_a_conflict(self, store):
+        store.append(A, events(A, 1, 1), expected_version=0, command_id=COMMAND)
+        with pytest.raises(DuplicateCommandError):  # the same append again, version now stale
+            store.append(A, events(A, 1, 1), expected_version=0, command_id=COMMAND)
+        assert store.head == 1
+
+    def test_a_refused_append_does_not_keep_its_command_id(self, store):
+        store.append(A, events(A, 1, 1), expected_version=0)
+        with pytest.raises(ConcurrencyError):
+            store.append(A, events(A, 1, 1), expected_version=0, command_id=COMMAND)
+        assert store.recorded_for(COMMAND) == []
+        [stored] = store.append(A, events(A, 2, 1), expected_version=1, command_id=COMMAND)
+        assert store.recorded_for(COMMAND) == [stored]
+
+    def test_appends_without_a_command_id_are_never_taken_for_resends(self, store):
+        store.append(A, events(A, 1, 1), expected_version=0)
+        store.append(B, events(B, 1, 1), expected_version=0)
+        assert store.head == 2 and store.recorded_for(COMMAND) == []
+
+    # -- concurrency ----------------------------------------------------------------------
+
+    def test_appends_from_many_threads_get_unique_gap_free_positions(self, store):
+        streams = [UUID(int=n, version=4) for n in range(1, THREADS + 1)]
+
+        def write(stream):
+            return lambda: [
+                store.append(stream, events(stream, v, 1), expected_version=v - 1)
+                for v in range(1, 21)
+            ]
+
+        results = race(*(write(stream) for stream in streams))
+        assert not [r for r in results if isinstance(r, Exception)]
+        assert [r.position for r in store.read_all()] == list(range(1, THREADS * 20 + 1))
+        assert store.head == THREADS * 20
+        for stream in streams:
+            assert [r.version for r in store.read_stream(stream)] == list(range(1, 21))
+
+    def test_of_threads_racing_for_one_version_exactly_one_wins(self, store):
+        for version in range(1, 21):
+            batch = events(A, version, 1)
+            results = race(
+                *(
+                    lambda v=version, b=batch: store.append(A, b, expected_version=v - 1)
+                    for _ in range(THREADS)
+                )
+            )
+            winners = [r for r in results if not isinstance(r, Exception)]
+            assert len(winners) == 1, f"{len(winners)} appends won version {version}"
+            assert all(isinstance(r, ConcurrencyError) for r in results if r not in winners)
+        assert [r.version for r in store.read_stream(A)] == list(range(1, 21))
+        assert [r.position for r in store.read_all()] == list(range(1, 21))
+
+    def test_one_command_id_sent_from_many_threads_is_stored_once(self, store):
+        streams = [UUID(int=n, version=4) for n in range(1, THREADS + 1)]
+        for round_ in range(10):
+            command = UUID(int=1000 + round_, version=4)
+            results = race(
+                *(
+                    lambda s=s, r=round_, c=command: store.append(
+                        s, events(s, r + 1, 1), expected_version=r, command_id=c
+                    )
+                    for s in streams
+                )
+            )
+            winners = [r for r in results if not isinstance(r, Exception)]
+            assert len(winners) == 1, f"command {command} stored {len(winners)} times"
+            refused = [r for r in results if isinstance(r, DuplicateCommandError)]
+            assert len(refused) == THREADS - 1
+            assert all(r.recorded == winners[0] for r in refused)
+            # Let every stream catch up to the next round's expected version.
+            for s in streams:
+                if store.stream_version(s) == round_:
+                    store.append(s, events(s, round_ + 1, 1), expected_version=round_)
+        assert store.head == 10 * THREADS
+        assert [r.position for r in store.read_all()] == list(range(1, 10 * THREADS + 1))
+
+    def test_asyncio_tasks_appending_through_threads_keep_the_same_promises(self, store):
+        async def main():
+            return await asyncio.gather(
+                *(
+                    asyncio.to_thread(
+                        store.append, A, events(A, 1, 1), expected_version=0, command_id=COMMAND
+                    )
+                    for _ in range(THREADS)
+                ),
+                return_exceptions=True,
+            )
+
+        results = asyncio.run(main())
+        assert sum(not isinstance(r, Exception) for r in results) == 1
+        assert all(
+            isinstance(r, DuplicateCommandError | ConcurrencyError)
+            for r in results
+            if isinstance(r, Exception)
+        )
+        assert store.head == 1 and [r.version for r in store.read_stream(A)] == [1]
+
+    def test_subscribers_hear_concurrent_appends_once_each_in_position_order(self, store):
+        heard = []
+        store.subscribe(lambda recorded: heard.extend(r.position for r in recorded))
+        streams = [UUID(int=n, version=4) for n in range(1, THREADS + 1)]
+        race(
+            *(
+                lambda s=s: [
+                    store.append(s, events(s, v, 2), expected_version=v - 1)
+                    for v in range(1, 20, 2)
+                ]
+                for s in streams
+            )
+        )
+        assert heard == list(range(1, store.head + 1)) and store.head == THREADS * 20
 
 
 class TestInMemoryEventStore(EventStoreContract):
