@@ -6,8 +6,9 @@ domain lives in :mod:`cqrs_lab.orders`; charts and widgets in :mod:`cqrs_lab.pre
 """
 
 from cqrs_lab.breaking.consistency_check import ConsistencyReport, check_consistency
+from cqrs_lab.breaking.damage import tamper_event
 from cqrs_lab.breaking.delivery import DeliveryIncident
-from cqrs_lab.breaking.faults import FaultPlan, InjectedCrash, PoisonedEventError, tamper_event
+from cqrs_lab.breaking.faults import FaultPlan, InjectedCrash, PoisonedEventError
 from cqrs_lab.messaging.command_bus import CommandBus, CommandHandler, CommandIdReusedError
 from cqrs_lab.messaging.messages import Command, DomainEvent, Query
 from cqrs_lab.messaging.publisher import EventPublisher

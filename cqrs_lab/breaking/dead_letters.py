@@ -22,6 +22,7 @@ import duckdb
 import pandas as pd
 
 from cqrs_lab.read_side.columns import naive_utc
+from cqrs_lab.read_side.handler_error import HandlerError, describe
 from cqrs_lab.write_side.event_store import RecordedEvent
 
 DEAD_LETTERS = "projector_dead_letters"
@@ -114,5 +115,8 @@ class DeadLetters:
 
 
 def _describe(error: BaseException) -> str:
-    """``ErrorType: message``, so the table says what failed without a traceback."""
-    return f"{type(error).__name__}: {error}"
+    """``ErrorType: message``, so the table says what failed without a traceback.
+
+    For a projection's own exception (wrapped in a :class:`HandlerError`), the original.
+    """
+    return describe(error.error if isinstance(error, HandlerError) else error)

@@ -28,6 +28,23 @@ class DeliveryIncident:
     """A sentence for people."""
 
 
+class DeliveryStalledError(RuntimeError):
+    """Deliveries keep arriving with a gap, so the projector cannot go on without skipping.
+
+    Attributes:
+        position: the checkpoint the projector is waiting at. head: the source's head.
+        gap: the last gap it refused.
+    """
+
+    def __init__(self, position: int, head: int, gap: DeliveryIncident) -> None:
+        self.position, self.head, self.gap = position, head, gap
+        super().__init__(
+            f"catch-up stalled at position {position} of {head}: every delivery was refused "
+            f"at a gap ({gap.detail}); the projector never skips ahead. Check the transport "
+            "(projector.faults, projector.incidents) and call catch_up() again"
+        )
+
+
 def in_order(
     delivered: list[RecordedEvent], after: int
 ) -> tuple[list[RecordedEvent], list[DeliveryIncident]]:

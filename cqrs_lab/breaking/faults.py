@@ -10,11 +10,21 @@ gives the same run.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
-from weakref import WeakKeyDictionary
+from dataclasses import dataclass, field
 
+from cqrs_lab.breaking.damage import tamper_event, tampered_positions
 from cqrs_lab.read_side.projection import ProjectionError
-from cqrs_lab.write_side.event_store import InMemoryEventStore, RecordedEvent
+from cqrs_lab.write_side.event_source import EventSource
+from cqrs_lab.write_side.event_store import RecordedEvent
+
+__all__ = [
+    "FaultPlan",
+    "FaultyTransport",
+    "InjectedCrash",
+    "PoisonedEventError",
+    "tamper_event",  # damaged storage lives in cqrs_lab.breaking.damage
+    "tampered_positions",
+]
 
 
 class InjectedCrash(Exception):
@@ -98,6 +108,10 @@ class FaultPlan:
             self.fired.append(f"crashed between batches after position {position}")
             raise InjectedCrash("between batches", position)
 
+    def transport(self, source: EventSource) -> FaultyTransport:
+        """``source`` behind this plan's faulty delivery (what the projector reads)."""
+        return FaultyTransport(source, self)
+
     # -- the fix ---------------------------------------------------------------------------
 
     def heal(self, position: int | None = None) -> None:
@@ -118,37 +132,22 @@ class FaultPlan:
         )
 
 
-def tamper_event(store: InMemoryEventStore, position: int, replacement: object) -> object:
-    """Overwrite the event stored at ``position`` (storage corruption, a bad migration).
+class FaultyTransport:
+    """The delivery between a source and the projector, broken as ``plan`` says.
 
-    The event store never allows this; the lab does it behind its back so you can see the
-    projector refuse the damaged event with a clear error instead of guessing. Returns the
-    original event, so you can put it back with a second call.
-
-    Raises:
-        ValueError: if no event is stored at ``position``.
+    An :class:`~cqrs_lab.write_side.event_source.EventSource` itself: it reads ``source``
+    and hands the batch over through :meth:`FaultPlan.deliver` (duplicated, reordered).
+    The source is never changed; only what travels from it is.
     """
-    if not 1 <= position <= store.head:
-        raise ValueError(f"no event at position {position}; the store holds 1..{store.head}")
-    _TAMPERED.setdefault(store, set()).add(position)
-    log = store._log  # the store offers no way to rewrite history, by design
-    old = log[position - 1]
-    new = replace(old, event=replacement)  # type: ignore[arg-type]
-    log[position - 1] = new
-    stream = store._streams[old.stream_id]
-    stream[[r.position for r in stream].index(position)] = new
-    return old.event
 
+    def __init__(self, source: EventSource, plan: FaultPlan) -> None:
+        self.source = source
+        """The source this transport reads from."""
+        self.plan = plan
 
-# Positions overwritten behind each store's back. The store validates every event at
-# append, so a projector may trust its history, unless it was tampered with here.
-_TAMPERED: WeakKeyDictionary[InMemoryEventStore, set[int]] = WeakKeyDictionary()
+    @property
+    def head(self) -> int:
+        return self.source.head
 
-
-def tampered_positions(store: InMemoryEventStore) -> set[int]:
-    """Positions :func:`tamper_event` has overwritten in ``store`` (empty for a sound store).
-
-    The projector's fast rebuild skips per-event checks; it takes the careful path, which
-    names any damaged event, whenever this is not empty.
-    """
-    return set(_TAMPERED.get(store, ()))
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        return self.plan.deliver(list(self.source.read_all(after=after, limit=limit)))

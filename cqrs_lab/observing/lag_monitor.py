@@ -10,7 +10,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from cqrs_lab.read_side.projector import Lag, Projector
+from cqrs_lab.observing.lag import Lag
+from cqrs_lab.read_side.projector import Projector
 
 
 @dataclass(frozen=True)

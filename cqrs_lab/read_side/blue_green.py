@@ -16,15 +16,22 @@ from collections.abc import Iterable
 import pandas as pd
 
 from cqrs_lab.read_side.projection import Projection
-from cqrs_lab.read_side.projector import CHECKPOINTS, Projector
+from cqrs_lab.read_side.projector import CATCH_UP_BATCH, CHECKPOINTS, Projector
+
+#: Schemas a green version may never build in: DuckDB's own, and the live one (checked too).
+_RESERVED = {"main", "temp", "information_schema", "pg_catalog"}
 
 
 class BlueGreenRebuild:
     """Runs ``projections`` (new versions of live ones, same names) beside the live projector.
 
+    Everything is checked before anything is created: a green version building in the
+    live schema would overwrite the very tables queries read.
+
     Raises:
         ValueError: if a projection does not replace a live one of the same name, or the
-            schema name is not a plain identifier.
+            schema name is not a plain identifier, is the live schema or a system schema,
+            or already holds tables.
     """
 
     def __init__(
@@ -42,8 +49,7 @@ class BlueGreenRebuild:
                 f"blue-green replaces live projections; {unknown} are not running "
                 f"(running: {sorted(live.projections)})"
             )
-        if not schema.isidentifier():
-            raise ValueError(f"schema must be a plain identifier, got {schema!r}")
+        _check_schema(live, schema)
         self.blue = live
         """The live projector, whose tables queries read until the cut-over."""
         self.schema = schema
@@ -79,7 +85,7 @@ class BlueGreenRebuild:
 
     def advance(self, n: int | None = None) -> int:
         """Let green project its next ``n`` events (default: one batch); returns how many."""
-        done = self.green.step(n or self.green.batch_size)
+        done = self.green.step(n or self.green.batch_size or CATCH_UP_BATCH)
         self.sample("green step")
         return done
 
@@ -97,7 +103,9 @@ class BlueGreenRebuild:
         self.green.catch_up()
         self.sample("green caught up")
         position = self.green.position
-        with self.blue._transaction() as con:
+        # One transaction: tables, rows, checkpoints and the green schema change together,
+        # or (on any error) not at all, and blue keeps running its old versions.
+        with self.blue.transaction() as con:
             for name, new in self.green.projections.items():
                 # Replace the old version's tables with the new version's, rows included.
                 for table in self.blue.projections[name].tables:
@@ -111,9 +119,31 @@ class BlueGreenRebuild:
                     f"UPDATE {CHECKPOINTS} SET position = ? WHERE projection = ?",
                     [self.green.checkpoints()[name], name],
                 )
+            con.execute(f"DROP SCHEMA {self.schema} CASCADE")
         # Only after the commit: a failed swap leaves blue running its old versions.
         self.blue.projections.update(self.green.projections)
-        self.blue.connection.execute(f"DROP SCHEMA IF EXISTS {self.schema} CASCADE")
         self.cut = True
         self.sample("cut over")
         return position
+
+
+def _check_schema(live: Projector, schema: object) -> None:
+    """Refuse a schema green must not build in (see :class:`BlueGreenRebuild`)."""
+    if not isinstance(schema, str) or not schema.isidentifier():
+        raise ValueError(f"schema must be a plain identifier, got {schema!r}")
+    [(current,)] = live.connection.execute("SELECT current_schema()").fetchall()
+    if schema.lower() in _RESERVED | {current.lower()}:
+        raise ValueError(
+            f"schema {schema!r} is where live tables or DuckDB's own live; green needs a "
+            "schema of its own (the default is 'green')"
+        )
+    held = live.connection.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE lower(schema_name) = lower(?) "
+        "ORDER BY table_name",
+        [schema],
+    ).fetchall()
+    if held:
+        raise ValueError(
+            f"schema {schema!r} already holds tables {[name for (name,) in held]}; "
+            "drop it or choose another schema"
+        )

@@ -1,9 +1,20 @@
 """Poison and damaged events: dead-lettered with a clear error, per policy, and retried."""
 
+import asyncio
+from dataclasses import replace
+
 import pytest
 
-from cqrs_lab import FaultPlan, PoisonedEventError, ProjectionError, check_consistency, tamper_event
-from cqrs_lab.orders import CancelOrder, OrderItemAdded, build_lab
+from cqrs_lab import (
+    EventSourcedRepository,
+    FaultPlan,
+    InMemoryEventStore,
+    PoisonedEventError,
+    ProjectionError,
+    check_consistency,
+    tamper_event,
+)
+from cqrs_lab.orders import CancelOrder, Order, OrderItemAdded, build_lab
 from tests.builders import snapshot, three_orders
 
 
@@ -153,16 +164,36 @@ def test_tamper_event_can_put_the_original_back(lab):
         tamper_event(lab.event_store, 99, original)
 
 
-def test_the_write_side_refuses_to_load_a_tampered_stream_and_appends_nothing(lab):
+def test_tampering_damages_what_the_read_side_reads_never_the_store_itself(lab):
     ids = three_orders(lab)
+    stored = lab.event_store.read_all()
     tamper_event(lab.event_store, 5, {"broken": True})
-    head = lab.event_store.head
+    assert lab.event_store.read_all() == stored  # no private field written
+    assert lab.projector.source.read_all(after=4, limit=1)[0].event == {"broken": True}
+    # The write side keeps reading the true events: commands still work.
+    lab.dispatch(CancelOrder(order_id=ids[1], reason="fine"))
+    assert lab.event_store.head == len(stored) + 1
+
+
+class DamagedStore(InMemoryEventStore):
+    """A broken adapter (a fake subclassing the real store): position 5 reads as a dict."""
+
+    def read_stream(self, stream_id, *, after_version=0):
+        events = super().read_stream(stream_id, after_version=after_version)
+        return [replace(r, event={"broken": True}) if r.position == 5 else r for r in events]
+
+
+def test_the_write_side_refuses_to_load_a_damaged_stream_and_appends_nothing(lab):
+    ids = three_orders(lab)
+    damaged = DamagedStore(lab.clock)
+    for stream in lab.event_store.stream_ids():
+        events = [r.event for r in lab.event_store.read_stream(stream)]
+        damaged.append(stream, events, expected_version=0)
     with pytest.raises(
         TypeError,
         match="Order .* cannot apply dict: its stream holds something that is not a DomainEvent",
     ):
-        lab.dispatch(CancelOrder(order_id=ids[1], reason="broken"))
-    assert lab.event_store.head == head
+        asyncio.run(EventSourcedRepository(damaged, Order).get(ids[1]))
 
 
 def test_a_healthy_lab_has_no_dead_letter_table_and_an_unknown_policy_is_refused(lab):

@@ -5,7 +5,8 @@ import pytest
 
 from cqrs_lab import Projection, ProjectionError, Projector, tamper_event
 from cqrs_lab.orders import ALAN, GRACE, CancelOrder, ShipOrder, build_lab, created_order_id
-from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.customer_stats import CustomerStatsProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.read_side.projection import Table
 from tests.builders import armchair_and_keyboards
 
@@ -88,8 +89,11 @@ def test_a_crash_before_commit_moves_neither_tables_nor_checkpoints(lab):
     busy(lab, 2)
     bomb = Explodes()
     lab.add_read_model(bomb)
-    with pytest.raises(RuntimeError, match="crash before commit"):
+    with pytest.raises(ProjectionError, match="RuntimeError: crash before commit") as error:
         lab.catch_up()
+    # Wrapped: the error names the projection and the (first) event it failed on.
+    assert (error.value.projection, error.value.position) == ("explodes", 1)
+    assert isinstance(error.value.__cause__, RuntimeError)
     # order_summary wrote its rows in the same transaction before the crash: rolled back.
     assert (
         tables(lab),
@@ -155,15 +159,17 @@ def test_batch_size_must_be_positive():
 
 @pytest.mark.parametrize("careful", [False, True])
 def test_both_rebuild_paths_across_chunk_boundaries_equal_incremental(monkeypatch, careful):
-    import cqrs_lab.read_side.projector as projector_module
+    import cqrs_lab.read_side.rebuild as rebuild_module
 
     lab = busy(build_lab(seed=9, batch_size=4), 9)
     lab.catch_up()
     incremental = tables(lab)
-    monkeypatch.setattr(projector_module, "_REBUILD_CHUNK", 5)
+    monkeypatch.setattr(rebuild_module, "REBUILD_CHUNK", 5)
     progress = []
     selected = list(lab.projector.projections.values())
-    lab.projector._rebuild(selected, lambda done, total: progress.append(done), careful)
+    rebuild_module.rebuild_from_zero(
+        lab.projector, selected, lambda done, total: progress.append(done), careful
+    )
     assert tables(lab) == incremental
     assert progress[0] == 5 and progress[-1] == lab.event_store.head and len(progress) > 2
 

@@ -187,7 +187,7 @@ def set_based_rebuild(projector: Projector, names_of, on_progress: Progress | No
     created = pd.concat([f[1] for f in frames], ignore_index=True)
     # Temp table and views go with the transaction: a failure rolls the table back, and
     # ``registered`` drops the views without hiding the failure.
-    with projector._transaction() as con, registered(con, "_set_events", events):
+    with projector.transaction() as con, registered(con, "_set_events", events):
         _load(con, created)
         broken = con.execute(_BROKEN_ORDERS).fetchall()
         if broken:
