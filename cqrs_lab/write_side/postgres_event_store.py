@@ -25,11 +25,17 @@ from uuid import UUID
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 from cqrs_lab.write_side.event_codec import EventCodec, check_batch
-from cqrs_lab.write_side.event_store import ConcurrencyError, RecordedEvent, StoreSubscriber
+from cqrs_lab.write_side.event_store import (
+    ConcurrencyError,
+    DuplicateCommandError,
+    RecordedEvent,
+    StoreSubscriber,
+)
 
 #: The SQLSTATE the append function raises for a stale expected version (its message is the
-#: stream's actual version).
+#: stream's actual version), and the one for a command id it already holds.
 STALE_VERSION = "CQ409"
+DUPLICATE_COMMAND = "CQ208"
 
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS events (
@@ -52,9 +58,14 @@ CREATE TABLE IF NOT EXISTS event_head (
     position bigint  NOT NULL               -- the newest committed position
 );
 INSERT INTO event_head VALUES (true, 0) ON CONFLICT DO NOTHING;
+CREATE TABLE IF NOT EXISTS event_commands (
+    command_id     uuid    PRIMARY KEY,     -- the command an append carried
+    first_position bigint  NOT NULL,
+    count          integer NOT NULL
+);
 
 CREATE OR REPLACE FUNCTION append_events(
-    p_stream uuid, p_expected integer, p_types text[], p_topics text[],
+    p_stream uuid, p_expected integer, p_command uuid, p_types text[], p_topics text[],
     p_recorded_at timestamptz, p_data json[]
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
@@ -64,6 +75,11 @@ DECLARE
 BEGIN
     -- Take the next n positions. The row lock serialises appends until this one commits.
     UPDATE event_head SET position = position + n RETURNING position - n INTO base;
+    -- A command stored before is "already done" (checked before the version, as in memory).
+    IF p_command IS NOT NULL
+       AND EXISTS (SELECT FROM event_commands WHERE command_id = p_command) THEN
+        RAISE EXCEPTION USING ERRCODE = '{DUPLICATE_COMMAND}', MESSAGE = p_command::text;
+    END IF;
     -- Optimistic concurrency, checked under the lock (a fresh snapshot per statement).
     SELECT version INTO actual FROM event_streams WHERE stream_id = p_stream;
     actual := coalesce(actual, 0);
@@ -75,6 +91,9 @@ BEGIN
     FROM generate_subscripts(p_data, 1) AS i;
     INSERT INTO event_streams VALUES (p_stream, p_expected + n, base + 1)
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version;
+    IF p_command IS NOT NULL THEN
+        INSERT INTO event_commands VALUES (p_command, base + 1, n);
+    END IF;
     RETURN base + 1;
 END $$;
 """
@@ -93,6 +112,7 @@ class PostgresEventStore:
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
+        DuplicateCommandError: from :meth:`append` when ``command_id`` was stored before.
         ValueError: from :meth:`append` when events do not continue the stream.
     """
 
@@ -107,6 +127,7 @@ class PostgresEventStore:
         self._connections: list[psycopg.Connection] = []
         self._connections_lock = threading.Lock()
         self._subscribers: list[StoreSubscriber] = []
+        self._append_lock = threading.RLock()  # re-entrant: a subscriber may append
         with psycopg.connect(dsn, autocommit=True) as setup, setup.transaction():
             # Two processes creating the tables at once would collide: one at a time.
             setup.execute("SELECT pg_advisory_xact_lock(hashtext('cqrs_lab schema'))")
@@ -144,29 +165,52 @@ class PostgresEventStore:
         return row[0] if row else 0
 
     def append(
-        self, stream_id: UUID, events: Sequence[DomainEvent], *, expected_version: int
+        self,
+        stream_id: UUID,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int,
+        command_id: UUID | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to a stream, all or nothing, and tell subscribers.
 
         ``expected_version`` is the stream version the writer loaded (0 for a new stream).
+        ``command_id``, if given, is stored in the same transaction; a later append with
+        the same id raises :class:`DuplicateCommandError`.
         """
         events = list(events)
         if not events:
+            if command_id is not None and (earlier := self.recorded_for(command_id)):
+                raise DuplicateCommandError(command_id, earlier)
             actual = self.stream_version(stream_id)
             if actual != expected_version:
                 raise ConcurrencyError(stream_id, expected_version, actual)
             return []
         check_batch(stream_id, events, expected_version)
-        now = self.clock.now()
         encoded = [self._codec.encode(event) for event in events]
+        # One append at a time per store object, so its subscribers hear appends in position
+        # order (PostgreSQL serialises appends anyway: this only queues them in Python).
+        with self._append_lock:
+            return self._append(stream_id, events, expected_version, command_id, encoded)
+
+    def _append(
+        self,
+        stream_id: UUID,
+        events: list[DomainEvent],
+        expected_version: int,
+        command_id: UUID | None,
+        encoded: list[tuple[str, str]],
+    ) -> list[RecordedEvent]:
+        now = self.clock.now()
         try:
             first = (
                 self._connection()
                 .execute(
-                    "SELECT append_events(%s, %s, %s, %s, %s, %s::json[])",
+                    "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[])",
                     (
                         stream_id,
                         expected_version,
+                        command_id,
                         [type(event).__name__ for event in events],
                         [topic for topic, _ in encoded],
                         now,
@@ -179,6 +223,8 @@ class PostgresEventStore:
             if error.sqlstate == STALE_VERSION:
                 actual = int(error.diag.message_primary or 0)
                 raise ConcurrencyError(stream_id, expected_version, actual) from None
+            if error.sqlstate == DUPLICATE_COMMAND:
+                raise DuplicateCommandError(command_id, self.recorded_for(command_id)) from None
             raise
         recorded = [
             RecordedEvent(position=first + offset, stream_id=stream_id, recorded_at=now, event=e)
@@ -187,6 +233,19 @@ class PostgresEventStore:
         for subscriber in list(self._subscribers):
             subscriber(list(recorded))
         return recorded
+
+    def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
+        """What the append carrying ``command_id`` stored ([] if no append carried it)."""
+        rows = (
+            self._connection()
+            .execute(
+                f"SELECT {_COLUMNS} FROM events JOIN event_commands ON position >= first_position"
+                " AND position < first_position + count WHERE command_id = %s ORDER BY position",
+                (command_id,),
+            )
+            .fetchall()
+        )
+        return self._records(rows)
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""

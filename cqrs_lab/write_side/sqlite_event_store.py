@@ -22,7 +22,12 @@ from uuid import UUID
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 from cqrs_lab.write_side.event_codec import EventCodec, check_batch
-from cqrs_lab.write_side.event_store import ConcurrencyError, RecordedEvent, StoreSubscriber
+from cqrs_lab.write_side.event_store import (
+    ConcurrencyError,
+    DuplicateCommandError,
+    RecordedEvent,
+    StoreSubscriber,
+)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -34,6 +39,11 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at TEXT    NOT NULL,      -- ISO 8601 with offset, on the store's clock
     data        TEXT    NOT NULL,      -- the event's fields as JSON
     UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS commands (
+    command_id     TEXT    PRIMARY KEY,   -- the command an append carried
+    first_position INTEGER NOT NULL,
+    count          INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS streams (
     stream_id TEXT    PRIMARY KEY,
@@ -52,6 +62,7 @@ class SQLiteEventStore:
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
+        DuplicateCommandError: from :meth:`append` when ``command_id`` was stored before.
         ValueError: from :meth:`append` when events do not continue the stream.
     """
 
@@ -90,17 +101,26 @@ class SQLiteEventStore:
         return row[0] if row else 0
 
     def append(
-        self, stream_id: UUID, events: Sequence[DomainEvent], *, expected_version: int
+        self,
+        stream_id: UUID,
+        events: Sequence[DomainEvent],
+        *,
+        expected_version: int,
+        command_id: UUID | None = None,
     ) -> list[RecordedEvent]:
         """Append ``events`` to a stream, all or nothing, and tell subscribers.
 
         ``expected_version`` is the stream version the writer loaded (0 for a new stream).
+        ``command_id``, if given, is stored in the same transaction; a later append with
+        the same id raises :class:`DuplicateCommandError`.
         """
         events = list(events)
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # the one writer, until COMMIT
             try:
-                recorded = self._write(stream_id, events, expected_version)
+                if command_id is not None and (earlier := self.recorded_for(command_id)):
+                    raise DuplicateCommandError(command_id, earlier)
+                recorded = self._write(stream_id, events, expected_version, command_id)
             except BaseException:
                 self._db.execute("ROLLBACK")
                 raise
@@ -110,7 +130,11 @@ class SQLiteEventStore:
         return recorded
 
     def _write(
-        self, stream_id: UUID, events: list[DomainEvent], expected_version: int
+        self,
+        stream_id: UUID,
+        events: list[DomainEvent],
+        expected_version: int,
+        command_id: UUID | None,
     ) -> list[RecordedEvent]:
         key = str(stream_id)
         row = self._db.execute("SELECT version FROM streams WHERE stream_id = ?", (key,)).fetchone()
@@ -135,10 +159,24 @@ class SQLiteEventStore:
             "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
             (key, events[-1].version),
         )
+        if command_id is not None:
+            self._db.execute(
+                "INSERT INTO commands VALUES (?, ?, ?)", (str(command_id), head + 1, len(events))
+            )
         return [
             RecordedEvent(position=head + offset, stream_id=stream_id, recorded_at=now, event=event)
             for offset, event in enumerate(events, start=1)
         ]
+
+    def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
+        """What the append carrying ``command_id`` stored ([] if no append carried it)."""
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM events JOIN commands ON position >= first_position"
+                " AND position < first_position + count WHERE command_id = ? ORDER BY position",
+                (str(command_id),),
+            ).fetchall()
+        return self._records(rows)
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""
