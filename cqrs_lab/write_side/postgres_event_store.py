@@ -101,14 +101,18 @@ END $$;
 if TYPE_CHECKING:
     import psycopg
 
+#: Idle connections a store keeps for its next statements (more are closed when returned).
+MAX_IDLE_CONNECTIONS = 8
+
 _COLUMNS = "position, stream_id, recorded_at, topic, data::text"
 
 
 class PostgresEventStore:
     """An append-only event log in a PostgreSQL database, given its connection string.
 
-    Creates its tables if they are missing. Each thread gets its own connection, so threads
-    really append in parallel; :meth:`close` closes them all.
+    Creates its tables if they are missing. Safe to share between threads: each statement
+    takes a pooled connection of its own. Several store objects or processes may append to
+    one database at once; :meth:`close` closes the idle connections.
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
@@ -123,9 +127,7 @@ class PostgresEventStore:
         self.clock = clock or SystemClock()
         self._psycopg = psycopg
         self._codec = EventCodec()
-        self._local = threading.local()
-        self._connections: list[psycopg.Connection] = []
-        self._connections_lock = threading.Lock()
+        self._idle: list[psycopg.Connection] = []
         self._subscribers: list[StoreSubscriber] = []
         self._append_lock = threading.RLock()  # re-entrant: a subscriber may append
         with psycopg.connect(dsn, autocommit=True) as setup, setup.transaction():
@@ -136,33 +138,38 @@ class PostgresEventStore:
     def __repr__(self) -> str:
         return f"PostgresEventStore({self.dsn!r})"
 
-    def _connection(self) -> psycopg.Connection:
-        """This thread's connection, in autocommit: every statement is its own transaction."""
-        connection = getattr(self._local, "connection", None)
-        if connection is None or connection.closed:
+    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
+        """Run one statement (its own transaction: autocommit) and return its rows.
+
+        Connections are pooled, not kept per thread: a thread takes an idle one or opens
+        one, and gives it back, so short-lived threads never pile up open connections.
+        """
+        try:
+            connection = self._idle.pop()
+        except IndexError:
             connection = self._psycopg.connect(self.dsn, autocommit=True)
             connection.execute("SET TIME ZONE 'UTC'")  # times come back in UTC, as appended
-            self._local.connection = connection
-            with self._connections_lock:
-                self._connections.append(connection)
-        return connection
+        try:
+            cursor = connection.execute(sql, params)
+            return cursor.fetchall() if cursor.description else []
+        finally:
+            if connection.broken or len(self._idle) >= MAX_IDLE_CONNECTIONS:
+                connection.close()
+            else:
+                self._idle.append(connection)
 
     @property
     def head(self) -> int:
         """Position of the newest event (0 when empty)."""
-        return self._connection().execute("SELECT position FROM event_head").fetchone()[0]
+        return self._query("SELECT position FROM event_head")[0][0]
 
     def __len__(self) -> int:
         return self.head
 
     def stream_version(self, stream_id: UUID) -> int:
         """Current version of a stream (0 if it does not exist)."""
-        row = (
-            self._connection()
-            .execute("SELECT version FROM event_streams WHERE stream_id = %s", (stream_id,))
-            .fetchone()
-        )
-        return row[0] if row else 0
+        rows = self._query("SELECT version FROM event_streams WHERE stream_id = %s", (stream_id,))
+        return rows[0][0] if rows else 0
 
     def append(
         self,
@@ -203,21 +210,17 @@ class PostgresEventStore:
     ) -> list[RecordedEvent]:
         now = self.clock.now()
         try:
-            first = (
-                self._connection()
-                .execute(
-                    "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[])",
-                    (
-                        stream_id,
-                        expected_version,
-                        command_id,
-                        [type(event).__name__ for event in events],
-                        [topic for topic, _ in encoded],
-                        now,
-                        [data for _, data in encoded],
-                    ),
-                )
-                .fetchone()[0]
+            [(first,)] = self._query(
+                "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[])",
+                (
+                    stream_id,
+                    expected_version,
+                    command_id,
+                    [type(event).__name__ for event in events],
+                    [topic for topic, _ in encoded],
+                    now,
+                    [data for _, data in encoded],
+                ),
             )
         except self._psycopg.Error as error:
             if error.sqlstate == STALE_VERSION:
@@ -236,14 +239,10 @@ class PostgresEventStore:
 
     def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
         """What the append carrying ``command_id`` stored ([] if no append carried it)."""
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {_COLUMNS} FROM events JOIN event_commands ON position >= first_position"
-                " AND position < first_position + count WHERE command_id = %s ORDER BY position",
-                (command_id,),
-            )
-            .fetchall()
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM events JOIN event_commands ON position >= first_position"
+            " AND position < first_position + count WHERE command_id = %s ORDER BY position",
+            (command_id,),
         )
         return self._records(rows)
 
@@ -251,36 +250,23 @@ class PostgresEventStore:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""
         if after < 0:
             raise ValueError(f"after must be >= 0, got {after}")
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
-                (after, limit),
-            )
-            .fetchall()
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
+            (after, limit),
         )
         return self._records(rows)
 
     def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
         """One stream's events with version > ``after_version``, in order ([] if unknown)."""
-        rows = (
-            self._connection()
-            .execute(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s "
-                "ORDER BY version",
-                (stream_id, after_version),
-            )
-            .fetchall()
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s ORDER BY version",
+            (stream_id, after_version),
         )
         return self._records(rows)
 
     def stream_ids(self) -> list[UUID]:
         """Every stream id, in order of first append."""
-        rows = (
-            self._connection()
-            .execute("SELECT stream_id FROM event_streams ORDER BY first_position")
-            .fetchall()
-        )
+        rows = self._query("SELECT stream_id FROM event_streams ORDER BY first_position")
         return [stream_id for (stream_id,) in rows]
 
     def subscribe(self, subscriber: StoreSubscriber) -> Callable[[], None]:
@@ -297,10 +283,8 @@ class PostgresEventStore:
 
     def close(self) -> None:
         """Close every connection this store opened (the data stays in the database)."""
-        with self._connections_lock:
-            for connection in self._connections:
-                connection.close()
-            self._connections.clear()
+        while self._idle:
+            self._idle.pop().close()
 
     def __enter__(self) -> PostgresEventStore:
         return self
