@@ -149,7 +149,7 @@ def build_lab(
     prices: Mapping[str, float] | None = None,
     consistency: Consistency = "async",
     read_models: Iterable[str] = READ_MODELS,
-    batch_size: int = 1000,
+    batch_size: int | None = None,
     database: str | duckdb.DuckDBPyConnection = ":memory:",
     max_events_behind: int | None = 10,
     record_history: bool = True,
@@ -165,7 +165,8 @@ def build_lab(
         customers, stock, prices: replace the demo catalogue.
         consistency: ``"async"`` (default) or ``"inline"`` (read-your-writes).
         read_models: which of ``order_summary`` and ``customer_stats`` to run.
-        batch_size: events per projector transaction.
+        batch_size: events per ``catch_up`` transaction; None (default): as many as are
+            pending, up to 50,000 at a time (the fast path). Set it small to watch batches.
         database: DuckDB database (in memory by default), or an open connection to use.
         max_events_behind: the lag monitor's alert threshold.
         record_history: keep the timeline and lag samples (turn off for big benchmarks).

@@ -10,6 +10,7 @@ from __future__ import annotations
 import ipywidgets as w
 
 from cqrs_lab.presentation.playground_forms import OrderForm
+from cqrs_lab.read_side.projector import CATCH_UP_BATCH
 
 
 def _button(description: str, css: str, style: str = "") -> w.Button:
@@ -44,8 +45,12 @@ class PlaygroundWidgets:
         self.catch_up_button = _button("Catch up", "cqrs-catch-up-button", "info")
         self.pause_button = _button("Pause projector", "cqrs-pause-button")
         self.rebuild_button = _button("Rebuild read models", "cqrs-rebuild-button", "danger")
+        # What one catch-up transaction takes: the lab's batch size, or the fast default.
         self.batch_size = w.BoundedIntText(
-            value=self.lab.projector.batch_size, min=1, max=100_000, description="batch size"
+            value=self.lab.projector.batch_size or CATCH_UP_BATCH,
+            min=1,
+            max=max(100_000, CATCH_UP_BATCH),
+            description="batch size",
         )
         self.batch_size.add_class("cqrs-batch-size")
         self.delay = w.BoundedFloatText(value=0.0, min=0.0, max=3600.0, description="delay (s)")

@@ -303,3 +303,12 @@ def test_panels_stay_bounded_in_a_lab_with_thousands_of_events():
     assert len(order_rows(app)) == 10
     assert "300 rows" in app.order_summary.value
     assert len(app.order.options) == 20
+
+
+def test_the_batch_size_box_shows_what_one_catch_up_transaction_takes(app):
+    from cqrs_lab.read_side.projector import CATCH_UP_BATCH
+
+    assert app.lab.projector.batch_size is None  # the lab's default: the fast path
+    assert app.batch_size.value == CATCH_UP_BATCH
+    app.batch_size.value = 3
+    assert app.lab.projector.batch_size == 3

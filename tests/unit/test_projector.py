@@ -216,3 +216,22 @@ def test_a_second_order_created_is_refused_not_a_silent_reset(
         lab.event_store.head,
     )
     assert contents() == before and projector.checkpoints() == checkpoints
+
+
+def test_catch_up_at_the_defaults_takes_what_is_pending_in_one_big_transaction():
+    lab = busy(build_lab(seed=3), 400)  # more than 1,000 events
+    assert lab.event_store.head > 1000
+    commits = []
+    lab.projector.observers.append(commits.append)
+    lab.catch_up()
+    assert [(c.first_position, c.last_position) for c in commits] == [(1, lab.event_store.head)]
+
+
+def test_a_batch_size_you_choose_still_splits_catch_up_and_step_stays_one_event():
+    lab = busy(build_lab(seed=3, batch_size=10), 5)
+    commits = []
+    lab.projector.observers.append(commits.append)
+    assert lab.projector.step() == 1
+    lab.catch_up()
+    sizes = [c.last_position - c.first_position + 1 for c in commits]
+    assert sizes[0] == 1 and set(sizes[1:-1]) == {10} and sum(sizes) == lab.event_store.head
