@@ -18,7 +18,8 @@ from benchmarks.history import append_workload_history, orders_for
 from cqrs_lab.orders import build_lab
 from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection
 from cqrs_lab.orders.comparisons.set_based import set_based_rebuild
-from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders.customer_stats import CustomerStatsProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
 from cqrs_lab.read_side.projector import Progress, Projector
 

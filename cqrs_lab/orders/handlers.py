@@ -34,9 +34,7 @@ class CreateOrderHandler(CommandHandler):
 
     async def handle(self, command: CreateOrder) -> list[DomainEvent]:
         if self.customers is not None:
-            # Only existence matters here: an unknown customer raises UnknownCustomerError
-            # (name_of is what CustomerService.get asks too, without building a Customer).
-            self.customers.name_of(command.customer_id)
+            await self.customers.get(command.customer_id)  # raises UnknownCustomerError
         # Two lines of the same product draw on the same stock: check their sum.
         wanted: dict[str, int] = {}
         for item in command.items:
@@ -56,7 +54,7 @@ class CreateOrderHandler(CommandHandler):
         return await self.order_repo.save(order)
 
 
-class _ExistingOrderHandler(CommandHandler):
+class ExistingOrderHandler(CommandHandler):
     """Shared shape of commands on an existing order: load, act, save."""
 
     def __init__(self, order_repo: EventSourcedRepository[Order]) -> None:
@@ -69,7 +67,7 @@ class _ExistingOrderHandler(CommandHandler):
             raise OrderNotFoundError(Order, order_id) from None
 
 
-class CancelOrderHandler(_ExistingOrderHandler):
+class CancelOrderHandler(ExistingOrderHandler):
     """Cancels an order. Raises OrderNotFoundError, InvalidOperationError."""
 
     async def handle(self, command: CancelOrder) -> list[DomainEvent]:
@@ -78,7 +76,7 @@ class CancelOrderHandler(_ExistingOrderHandler):
         return await self.order_repo.save(order)
 
 
-class ShipOrderHandler(_ExistingOrderHandler):
+class ShipOrderHandler(ExistingOrderHandler):
     """Ships an order. Raises OrderNotFoundError, InvalidOperationError."""
 
     async def handle(self, command: ShipOrder) -> list[DomainEvent]:

@@ -11,17 +11,16 @@ from __future__ import annotations
 
 import json
 
-import duckdb
 from pydantic import BaseModel, ConfigDict
 
 from cqrs_lab.messaging.messages import DomainEvent, Query
 from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded
-from cqrs_lab.read_side.projection import Projection, ProjectionError, Row, Table
+from cqrs_lab.read_side.projection import Table, TableRows, TablesProjection
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
-from cqrs_lab.write_side.event_store import RecordedEvent
+from cqrs_lab.read_side.records import first_record
 
 
-class ProductSalesProjection(Projection):
+class ProductSalesProjection(TablesProjection):
     """``product_sales``: per product, units sold, revenue and orders, cancellations excluded."""
 
     name = "product_sales"
@@ -47,52 +46,49 @@ class ProductSalesProjection(Projection):
     tables = (sales, orders)
     handles = (OrderCreated, OrderItemAdded, OrderCancelled)
 
-    def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
-        # Load the orders, then the products, the batch touches: one SELECT per table.
-        orders = self.orders.fetch(con, {r.event.order_id for r in batch})
-        for order in orders.values():
-            order["lines"] = json.loads(order["lines"])
-        products = {r.event.product_id for r in batch if isinstance(r.event, OrderItemAdded)}
-        products |= {p for order in orders.values() for p in order["lines"]}
-        sales = self.sales.fetch(con, products)
-        for recorded in batch:
-            try:
-                self._apply(orders, sales, recorded.event)
-            except (LookupError, ValueError) as error:
-                raise ProjectionError(self.name, recorded, str(error)) from error
-        self.orders.upsert(con, [{**o, "lines": json.dumps(o["lines"])} for o in orders.values()])
-        self.sales.upsert(con, sales.values())
+    def apply(self, rows: dict[str, TableRows], event: DomainEvent) -> None:
+        orders, sales = rows["product_sales_orders"], rows["product_sales"]
+        match event:
+            case OrderCreated():
+                if event.order_id in orders:
+                    raise ValueError(f"order {event.order_id} was already created")
+                orders[event.order_id] = {
+                    "order_id": event.order_id,
+                    "lines": "{}",
+                    "cancelled": False,
+                }
+            case _ if event.order_id not in orders:
+                raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
+            case OrderItemAdded():
+                order = orders[event.order_id]
+                lines = json.loads(order["lines"])
+                units, revenue = lines.get(event.product_id, (0, 0.0))
+                amount = event.quantity * event.unit_price
+                lines[event.product_id] = (units + event.quantity, revenue + amount)
+                order["lines"] = json.dumps(lines)
+                if not order["cancelled"]:
+                    first_line = units == 0
+                    _add(sales, event.product_id, event.quantity, amount, int(first_line))
+            case OrderCancelled() if not orders[event.order_id]["cancelled"]:
+                order = orders[event.order_id]
+                order["cancelled"] = True
+                for product_id, (units, revenue) in json.loads(order["lines"]).items():
+                    _add(sales, product_id, -units, -revenue, -1)
 
-    def _apply(self, orders: dict, sales: dict, event: DomainEvent) -> None:
-        if isinstance(event, OrderCreated):
-            if event.order_id in orders:
-                raise ValueError(f"order {event.order_id} was already created")
-            orders[event.order_id] = {"order_id": event.order_id, "lines": {}, "cancelled": False}
-            return
-        order = orders.get(event.order_id)
-        if order is None:
-            raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
-        if isinstance(event, OrderItemAdded):
-            units, revenue = order["lines"].get(event.product_id, (0, 0.0))
-            first_line = units == 0
-            amount = event.quantity * event.unit_price
-            order["lines"][event.product_id] = (units + event.quantity, revenue + amount)
-            if not order["cancelled"]:
-                self._add(sales, event.product_id, event.quantity, amount, int(first_line))
-        elif isinstance(event, OrderCancelled) and not order["cancelled"]:
-            order["cancelled"] = True
-            for product_id, (units, revenue) in order["lines"].items():
-                self._add(sales, product_id, -units, -revenue, -1)
 
-    @staticmethod
-    def _add(sales: dict, product_id: str, units: int, revenue: float, orders: int) -> None:
-        row: Row = sales.setdefault(
-            product_id,
-            {"product_id": product_id, "units_sold": 0, "revenue": 0.0, "order_count": 0},
-        )
-        row["units_sold"] += units
-        row["revenue"] += revenue
-        row["order_count"] += orders
+def _add(sales: TableRows, product_id: str, units: int, revenue: float, orders: int) -> None:
+    """Add to a product's row, starting it at zero if the product has not sold yet."""
+    if product_id not in sales:
+        sales[product_id] = {
+            "product_id": product_id,
+            "units_sold": 0,
+            "revenue": 0.0,
+            "order_count": 0,
+        }
+    row = sales[product_id]
+    row["units_sold"] += units
+    row["revenue"] += revenue
+    row["order_count"] += orders
 
 
 class GetProductSales(Query):
@@ -119,9 +115,7 @@ class GetProductSalesHandler:
         self.db = read_db
 
     async def handle(self, query: GetProductSales) -> ProductSalesView | None:
-        cursor = self.db.execute(
-            "SELECT * FROM product_sales WHERE product_id = ?", [query.product_id]
+        row = first_record(
+            self.db.execute("SELECT * FROM product_sales WHERE product_id = ?", [query.product_id])
         )
-        row = cursor.fetchone()
-        names = [d[0] for d in cursor.description]
-        return ProductSalesView(**dict(zip(names, row))) if row else None
+        return None if row is None else ProductSalesView(**row)

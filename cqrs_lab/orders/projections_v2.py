@@ -8,7 +8,7 @@ each order last changed; run it with :class:`cqrs_lab.BlueGreenRebuild` beside v
 from __future__ import annotations
 
 from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.orders.projections import OrderProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.read_side.projection import Row, Table
 
 

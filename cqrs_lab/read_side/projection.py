@@ -1,10 +1,20 @@
-"""Projections: read models folded from events into DuckDB tables.
+"""Projections: read models folded from events into DuckDB tables, a batch at a time.
 
-A projection is a left fold, ``row = apply(row, event)``, but it is written to DuckDB a
-batch at a time: the projector hands over a batch of events, the projection loads the rows
-those events touch with one SELECT, folds the events into them in Python, and writes the
-result with one set-based upsert per table. Folding first also means a key never appears
-twice in one upsert, which DuckDB's ``ON CONFLICT`` would otherwise resolve silently.
+A read model is a left fold, ``row = apply(row, event)``; its author writes only that
+(a ``match`` over events) and these base classes make it fast. For each batch the
+projector hands over, the machinery here
+
+1. loads every row the batch's events name with one SELECT per table,
+2. folds the events into those rows in memory, in order (a key never reaches DuckDB
+   twice, whose ``ON CONFLICT`` would otherwise resolve it silently),
+3. writes the result with one statement per table and kind of change: an INSERT of the
+   rows the batch created and an upsert of the rows it loaded, as NumPy columns.
+
+Because every row a batch names is loaded before the fold, ``apply`` sees the row as
+stored: a second "created" event for an existing row reaches ``apply`` with that row and
+is refused there, naming the event, before anything is written. Any ``LookupError`` or
+``ValueError`` from ``apply`` becomes a :class:`ProjectionError` naming the projection and
+the event's position, and the projector rolls the whole batch back.
 """
 
 from __future__ import annotations
@@ -13,31 +23,26 @@ import gc
 from abc import ABC, abstractmethod
 from collections.abc import Hashable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import datetime
-from operator import itemgetter
+from operator import attrgetter
 from typing import Any, ClassVar
+from uuid import UUID
 
 import duckdb
-import numpy as np
-import pandas as pd
 
 from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.read_side.columns import (
-    as_array,
-    naive_utc,
-    naive_utc_timestamps,
-    registered,
-    uuid_halves,
-    uuid_sql,
-)
+from cqrs_lab.read_side.table import Row, Table
 from cqrs_lab.write_side.event_store import RecordedEvent
 
-Row = dict[str, Any]
-
-#: Up to this many keys (rows), ``Table.fetch`` (``Table.upsert``) passes them as query
-#: parameters: cheaper than registering columns for DuckDB to scan.
-_FEW_KEYS = _FEW_ROWS = 64
+__all__ = [
+    "Projection",
+    "ProjectionError",
+    "Row",
+    "RowProjection",
+    "Table",
+    "TableRows",
+    "TablesProjection",
+    "no_gc_pauses",
+]
 
 
 @contextmanager
@@ -75,155 +80,6 @@ class ProjectionError(Exception):
         )
 
 
-@dataclass(frozen=True)
-class Table:
-    """One read-model table: its name, key column and typed columns (key first)."""
-
-    name: str
-    key: str
-    columns: dict[str, str]
-
-    def create(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Create the table if it does not exist yet."""
-        cols = ", ".join(f"{c} {t}" for c, t in self.columns.items())
-        con.execute(f"CREATE TABLE IF NOT EXISTS {self.name} ({cols}, PRIMARY KEY ({self.key}))")
-
-    def fetch(self, con: duckdb.DuckDBPyConnection, keys: Iterable[Hashable]) -> dict[Any, Row]:
-        """The existing rows for ``keys``, as dicts by key, in one SELECT.
-
-        A few keys go as query parameters; many go as a scanned key column, joined.
-        """
-        keys = list(keys)
-        if not keys:
-            return {}
-        if len(keys) <= _FEW_KEYS:
-            marks = ", ".join("?" * len(keys))
-            key_type = self.columns[self.key]
-            return _rows_by_key(
-                con.execute(
-                    f"SELECT * FROM {self.name} WHERE {self.key} IN ({marks})",
-                    [_parameter(key, key_type) for key in keys],
-                )
-            )
-        halves = uuid_halves(keys) if self.columns[self.key] == "UUID" else None
-        if halves is None:
-            wanted, on = {"k": as_array(keys, self.columns[self.key])}, "w.k"
-        else:
-            wanted, on = {"hi": halves[0], "lo": halves[1]}, uuid_sql("w.hi", "w.lo")
-        with registered(con, "_wanted_keys", wanted):
-            return _rows_by_key(
-                con.execute(
-                    f"SELECT t.* FROM {self.name} t JOIN _wanted_keys w ON t.{self.key} = {on}"
-                )
-            )
-
-    def upsert(self, con: duckdb.DuckDBPyConnection, rows: Iterable[Row]) -> int:
-        """Insert ``rows`` (unique by key), updating those whose key exists; returns the count.
-
-        One ``INSERT .. ON CONFLICT DO UPDATE`` statement. (``INSERT OR REPLACE`` says the
-        same, but DuckDB then rewrites the key too: fifteen times slower on existing rows.)
-        Columns are built straight from the rows, and UUID and TIMESTAMP columns cross to
-        DuckDB as numbers (see :mod:`cqrs_lab.read_side.columns`).
-        """
-        others = [c for c in self.columns if c != self.key]
-        action = (
-            "DO UPDATE SET " + ", ".join(f"{c} = excluded.{c}" for c in others)
-            if others
-            else "DO NOTHING"
-        )
-        return self._write(con, "INSERT", rows, f"ON CONFLICT ({self.key}) {action}")
-
-    def insert(self, con: duckdb.DuckDBPyConnection, rows: Iterable[Row]) -> int:
-        """Insert new ``rows`` with one statement; returns the count.
-
-        Cheaper than :meth:`upsert` (no conflict handling), and a key that already exists
-        is an error, not a silent replace: DuckDB raises ``duckdb.ConstraintException``
-        naming the key, and the projector's transaction rolls the batch back.
-        """
-        return self._write(con, "INSERT", rows)
-
-    def _write(
-        self, con: duckdb.DuckDBPyConnection, verb: str, rows: Iterable[Row], tail: str = ""
-    ) -> int:
-        rows = list(rows)
-        if not rows:
-            return 0
-        names = list(self.columns)
-        if len(rows) <= _FEW_ROWS:
-            # A few rows go as query parameters: registering columns costs more than that.
-            marks = "(" + ", ".join("?" * len(names)) + ")"
-            con.execute(
-                f"{verb} INTO {self.name} ({', '.join(names)}) "
-                f"VALUES {', '.join([marks] * len(rows))} {tail}",
-                [_parameter(row[name], self.columns[name]) for row in rows for name in names],
-            )
-            return len(rows)
-        columns, select = self._columns(rows)
-        with registered(con, "_written_rows", columns):
-            con.execute(
-                f"{verb} INTO {self.name} BY NAME SELECT {select} FROM _written_rows {tail}"
-            )
-        return len(rows)
-
-    def _columns(self, rows: list[Row]) -> tuple[dict[str, np.ndarray], str]:
-        """The rows' columns as arrays, and the SELECT list that turns them into this table."""
-        names = list(self.columns)
-        values = [list(map(itemgetter(name), rows)) for name in names]
-        data: dict[str, Any] = {}
-        select = []
-        for name, column in zip(names, values):
-            sql_type = self.columns[name]
-            converted = None
-            if sql_type == "UUID" and (halves := uuid_halves(column)) is not None:
-                data[f"{name}__hi"], data[f"{name}__lo"] = halves
-                select.append(f"{uuid_sql(f'{name}__hi', f'{name}__lo')} AS {name}")
-                continue
-            if sql_type == "TIMESTAMP":
-                # Rows read back from DuckDB are naive UTC, new ones aware: make them one kind.
-                converted = naive_utc_timestamps(column)
-                if converted is None:
-                    converted = pd.to_datetime(pd.Series(column, dtype=object), utc=True)
-                    converted = converted.dt.tz_localize(None).to_numpy("datetime64[us]")
-            data[name] = as_array(column, sql_type) if converted is None else converted
-            select.append(name)
-        return data, ", ".join(select)
-
-    def clear(self, con: duckdb.DuckDBPyConnection) -> None:
-        """Empty the table (used by rebuild), by dropping and creating it again.
-
-        Inside a transaction this is as atomic as ``DELETE``, but refilling a table whose
-        deleted keys still sit in the primary-key index is several times slower.
-        """
-        con.execute(f"DROP TABLE IF EXISTS {self.name}")
-        self.create(con)
-
-
-def _parameter(value: Any, sql_type: str) -> Any:
-    """``value`` as a query parameter, stored as the column path would store it.
-
-    Few rows travel as parameters and many as arrays (:meth:`Table._columns`); a value
-    must land the same either way. So a timestamp (an aware datetime, a string with an
-    offset) becomes naive UTC, since DuckDB would otherwise cast an aware one in the
-    session's time zone; a NumPy scalar, which DuckDB cannot bind, becomes its Python
-    value; and a float NaN becomes NULL, as pandas and a NumPy column treat it.
-    """
-    if sql_type == "TIMESTAMP" and value is not None:
-        if not isinstance(value, datetime):
-            value = pd.Timestamp(value).to_pydatetime()
-        return naive_utc(value)
-    if isinstance(value, np.generic):
-        value = value.item()
-    if isinstance(value, float) and value != value:
-        return None
-    return value
-
-
-def _rows_by_key(cursor: duckdb.DuckDBPyConnection) -> dict[Any, Row]:
-    """Every row of a query's result as a dict, by its first column (the key)."""
-    names = [d[0] for d in cursor.description]
-    return {row[0]: dict(zip(names, row)) for row in cursor.fetchall()}
-
-
 class Projection(ABC):
     """A read model: which events it reads, which tables it owns, how it folds a batch."""
 
@@ -250,8 +106,74 @@ class Projection(ABC):
         """
 
 
+class TableRows(dict[Hashable, Row]):
+    """The rows of one table a batch works on, by key: a dict that knows what is stored.
+
+    :meth:`load` fetches rows with one SELECT; a key read that was never loaded (``[]``,
+    ``get``, ``in``) is fetched then, so a fold always sees the stored row. :meth:`write`
+    inserts the rows the batch created and upserts the ones that were stored.
+    """
+
+    def __init__(self, table: Table, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__()
+        self.table = table
+        self.con = con
+        self.stored: set[Hashable] = set()
+        """Keys that have a row in the table (fetched)."""
+        self.looked_up: set[Hashable] = set()
+        """Keys whose stored row was asked for, found or not."""
+
+    def load(self, keys: Iterable[Hashable]) -> None:
+        """Fetch the stored rows of ``keys`` not looked up yet, with one SELECT."""
+        wanted = set(keys)
+        if self.looked_up:
+            wanted -= self.looked_up
+        if not wanted:
+            return
+        self.looked_up |= wanted
+        found = self.table.fetch(self.con, wanted)
+        self.update(found)
+        self.stored.update(found)
+
+    def __missing__(self, key: Hashable) -> Row:
+        if key not in self.looked_up:
+            self.load([key])
+            if dict.__contains__(self, key):
+                return dict.__getitem__(self, key)
+        raise KeyError(key)
+
+    def __contains__(self, key: object) -> bool:
+        if dict.__contains__(self, key):
+            return True
+        if key in self.looked_up:
+            return False
+        self.load([key])
+        return dict.__contains__(self, key)
+
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+    def write(self) -> None:
+        """Insert the new rows and upsert the stored ones (one statement each)."""
+        self.load(self.keys() - self.looked_up)  # rows set without being read: stored?
+        stored = self.stored
+        if not stored:
+            self.table.insert(self.con, self.values())
+            return
+        self.table.upsert(self.con, [row for key, row in self.items() if key in stored])
+        self.table.insert(self.con, [row for key, row in self.items() if key not in stored])
+
+
 class RowProjection(Projection):
-    """A projection with one table and one row per key: implement ``key_of`` and ``apply``."""
+    """A projection with one table and one row per key: implement ``key_of`` and ``apply``.
+
+    ``apply`` is the seed's handler turned into a function of the row: given the row as it
+    is (None if it does not exist yet) and an event, return the row after the event.
+    Loading, batching and writing are done here, for every subclass alike.
+    """
 
     @property
     def table(self) -> Table:
@@ -270,16 +192,114 @@ class RowProjection(Projection):
 
     def fold(self, rows: dict[Any, Row], batch: Iterable[RecordedEvent]) -> dict[Any, Row]:
         """Apply every event in ``batch`` to ``rows`` in order; returns ``rows``."""
+        get, apply, key_of = rows.get, self.apply, self.key_of
         for recorded in batch:
-            key = self.key_of(recorded.event)
+            key = key_of(recorded.event)
             try:
-                rows[key] = self.apply(rows.get(key), recorded.event)
+                rows[key] = apply(get(key), recorded.event)
             except (LookupError, ValueError) as error:
                 raise ProjectionError(self.name, recorded, str(error)) from error
         return rows
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
         with no_gc_pauses():
-            keys = {self.key_of(r.event) for r in batch}
-            rows = self.fold(self.table.fetch(con, keys), batch)
-            self.table.upsert(con, rows.values())
+            key_of, apply, table = self.key_of, self.apply, self.table
+            keys = [key_of(recorded.event) for recorded in batch]
+            # Rows are held by a stand-in key that hashes in C (see _dict_keys).
+            ids = _dict_keys(keys)
+            stored = table.fetch(con, dict(zip(ids, keys)).values())
+            rows = dict(zip(_dict_keys(list(stored)), stored.values()))
+            stored_ids = set(rows)
+            get = rows.get
+            for key, recorded in zip(ids, batch):
+                row = get(key)
+                try:
+                    new = apply(row, recorded.event)
+                except (LookupError, ValueError) as error:
+                    raise ProjectionError(self.name, recorded, str(error)) from error
+                if new is not row:
+                    rows[key] = new
+            if stored_ids:
+                table.upsert(con, [rows[key] for key in stored_ids])
+                table.insert(con, [row for key, row in rows.items() if key not in stored_ids])
+            else:
+                table.insert(con, rows.values())
+
+
+def _dict_keys(keys: list[Hashable]) -> list[Hashable]:
+    """``keys`` as dict keys that hash in C: a UUID's 128-bit integer, anything else as is.
+
+    ``UUID.__hash__`` is Python code, and a batch fold looks each key up a few times; the
+    integer names the same UUID, and hashes for free.
+    """
+    if keys and set(map(type, keys)) == {UUID}:
+        return [key.int for key in keys]
+    return keys
+
+
+class TablesProjection(Projection):
+    """A projection that folds events into several keyed tables: implement ``apply``.
+
+    ``apply(rows, event)`` changes rows in place: ``rows`` maps each table's name to its
+    :class:`TableRows`, a dict by key. Before the fold, every row an event names is
+    loaded: an event names the row of each table whose key column is one of its fields
+    (an ``order_id`` field names the ``customer_stats_orders`` row keyed by ``order_id``).
+    Override :meth:`keys_of` to name rows otherwise. Any other row ``apply`` reads is
+    loaded when it is first read (the customer of an order from an earlier batch, say).
+    """
+
+    def keys_of(self, event: DomainEvent) -> dict[str, Hashable]:
+        """The rows ``event`` names: table name -> key (by default, matching field names)."""
+        return {name: getter(event) for name, getter in self._key_getters(type(event))}
+
+    @abstractmethod
+    def apply(self, rows: dict[str, TableRows], event: DomainEvent) -> None:
+        """Change ``rows`` to reflect ``event``; raise ``LookupError`` or ``ValueError``
+        if the event cannot apply."""
+
+    def _key_getters(self, kind: type) -> list[tuple[str, attrgetter]]:
+        """For an event type, each table whose key is one of its fields, and a getter."""
+        cache = self.__dict__.setdefault("_getters_by_type", {})
+        getters = cache.get(kind)
+        if getters is None:
+            fields = getattr(kind, "model_fields", {})
+            getters = cache[kind] = [
+                (table.name, attrgetter(table.key)) for table in self.tables if table.key in fields
+            ]
+        return getters
+
+    def _named_keys(self, batch: list[RecordedEvent]) -> dict[str, set[Hashable]]:
+        """Every key each table's rows are named by in ``batch``."""
+        wanted: dict[str, set[Hashable]] = {table.name: set() for table in self.tables}
+        if type(self).keys_of is not TablesProjection.keys_of:
+            for recorded in batch:
+                for name, key in self.keys_of(recorded.event).items():
+                    wanted[name].add(key)
+            return wanted
+        # By field names: the getters are found once per event type, not once per event.
+        getters_of = self._key_getters
+        by_type: dict[type, list[tuple[set, attrgetter]]] = {}
+        for recorded in batch:
+            event = recorded.event
+            getters = by_type.get(type(event))
+            if getters is None:
+                getters = by_type[type(event)] = [
+                    (wanted[name], getter) for name, getter in getters_of(type(event))
+                ]
+            for keys, getter in getters:
+                keys.add(getter(event))
+        return wanted
+
+    def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        with no_gc_pauses():
+            rows = {table.name: TableRows(table, con) for table in self.tables}
+            for name, keys in self._named_keys(batch).items():
+                rows[name].load(keys)
+            apply = self.apply
+            for recorded in batch:
+                try:
+                    apply(rows, recorded.event)
+                except (LookupError, ValueError) as error:
+                    raise ProjectionError(self.name, recorded, str(error)) from error
+            for table_rows in rows.values():
+                table_rows.write()

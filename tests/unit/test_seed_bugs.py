@@ -25,7 +25,7 @@ from cqrs_lab.orders.comparisons.seed_sample import (
     seed_item_event,
     seed_route_order_id,
 )
-from cqrs_lab.orders.projections import OrderProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from tests.builders import armchair_and_keyboards
 
 ITEMS = armchair_and_keyboards().items

@@ -29,10 +29,10 @@ from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderEvent, Ord
 from cqrs_lab.orders.handlers import (
     CancelOrderHandler,
     CreateOrderHandler,
-    _ExistingOrderHandler,
+    ExistingOrderHandler,
 )
 from cqrs_lab.orders.order import Order
-from cqrs_lab.orders.projections import OrderProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.orders.queries import GetOrderById, GetOrderByIdHandler, OrderView
 from cqrs_lab.orders.values import OrderItem, OrderStatus
 from cqrs_lab.read_side.columns import naive_utc
@@ -146,7 +146,7 @@ def code_size() -> pd.DataFrame:
     """
     parts = [("CRUD", "feature", CrudOrders)]
     feature = [CreateOrder, CancelOrder, OrderEvent, OrderCreated, OrderItemAdded, OrderCancelled]
-    feature += [Order, CreateOrderHandler, _ExistingOrderHandler, CancelOrderHandler]
+    feature += [Order, CreateOrderHandler, ExistingOrderHandler, CancelOrderHandler]
     feature += [OrderProjection]
     feature += [GetOrderById, OrderView, GetOrderByIdHandler]
     parts += [("CQRS", "feature", part) for part in feature]
