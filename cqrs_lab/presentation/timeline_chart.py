@@ -2,7 +2,8 @@
 
 Event Modeling draws a system as sticky notes along a time line: blue commands (someone
 asked), orange events (it happened), green read models (it became visible to queries).
-This chart draws ``lab.timeline`` the same way, one lane per kind, oldest on the left.
+This chart draws ``lab.timeline`` the same way, one lane per kind, along simulated time
+(:mod:`cqrs_lab.presentation.timeline_axis` places the notes and keeps labels apart).
 A rejected command keeps its blue note but gets a red edge and a red x: it was asked,
 and nothing happened.
 """
@@ -17,6 +18,7 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from cqrs_lab.observing.timeline import TimelineEntry
+from cqrs_lab.presentation.timeline_axis import TimeAxis, drop_overlapping_labels, time_positions
 
 COLOURS = {"command": "#3b82f6", "event": "#f59e0b", "read-model": "#22c55e"}
 """Event Modeling colours per timeline kind."""
@@ -48,7 +50,9 @@ def timeline_chart(
         last: draw only the newest ``last`` entries (numbering stays the lab's).
         ax: draw into this Axes; a new figure of ``figsize`` otherwise.
 
-    End the notebook cell with ``plt.show()``.
+    The x-axis is simulated time; if the lab's clock never moved, it is the entries'
+    order (and says so). Labels that would overlap are left out. End the cell with
+    ``plt.show()``.
     """
     entries = _entries(source)
     first_number = 1
@@ -57,7 +61,8 @@ def timeline_chart(
         entries = entries[-last:]
     if ax is None:
         _, ax = plt.subplots(figsize=figsize)
-    numbers = range(first_number, first_number + len(entries))
+    axis = time_positions(entries, LANES, first_number)
+    numbers = axis.xs
     for kind, colour in COLOURS.items():
         points = [(n, e) for n, e in zip(numbers, entries) if e.kind == kind]
         ax.scatter(
@@ -82,20 +87,24 @@ def timeline_chart(
         label="rejected command",
         zorder=4,
     )
+    labels = []
     if len(entries) <= MAX_LABELLED:
         for n, entry in zip(numbers, entries):
-            ax.annotate(
-                _label(entry),
-                (n, LANES[entry.kind]),
-                xytext=(0, 11),
-                textcoords="offset points",
-                rotation=35,
-                fontsize=7,
-                ha="left",
-                va="bottom",
+            labels.append(
+                ax.annotate(
+                    _label(entry),
+                    (n, LANES[entry.kind]),
+                    xytext=(0, 11),
+                    textcoords="offset points",
+                    rotation=35,
+                    fontsize=7,
+                    ha="left",
+                    va="bottom",
+                )
             )
-    _decorate(ax, entries, first_number)
+    _decorate(ax, entries, axis)
     ax.figure.tight_layout()
+    drop_overlapping_labels(ax, labels, [(x, LANES[e.kind]) for x, e in zip(numbers, entries)])
     return ax
 
 
@@ -107,15 +116,16 @@ def _label(entry: TimelineEntry) -> str:
     return f"{entry.name} (rejected)" if is_rejected(entry) else entry.name
 
 
-def _decorate(ax: Axes, entries: list[TimelineEntry], first_number: int) -> None:
+def _decorate(ax: Axes, entries: list[TimelineEntry], axis: TimeAxis) -> None:
     ax.set_yticks([0, 1, 2], LANE_LABELS)
     ax.set_ylim(-0.6, 3.4)
-    ax.set_xlim(first_number - 1, first_number + max(len(entries), 1) + 1)
-    ax.set_xlabel("lab history (entry number, oldest first)")
+    low, high = (min(axis.xs), max(axis.xs)) if axis.xs else (0.0, 1.0)
+    ax.set_xlim(low - axis.note_width, high + 2 * axis.note_width)
+    ax.set_xlabel(axis.label)
     ax.set_ylabel("kind of entry")
     ax.grid(axis="y", alpha=0.3)
     span = ""
-    if entries:
+    if entries and axis.timed:
         start, end = entries[0].at, entries[-1].at
         span = f", {start:%H:%M:%S} to {end:%H:%M:%S} simulated"
     counts = {kind: sum(e.kind == kind for e in entries) for kind in COLOURS}
