@@ -6,6 +6,9 @@
     python3 tasks.py notebooks [NAME ...]
                                 re-execute every notebook in place (refresh stored outputs),
                                 or only those whose file name contains a NAME (e.g. 09)
+    python3 tasks.py postgres [--port N]
+                                start a private PostgreSQL server, print its DSN, and keep
+                                it until Ctrl-C (its data is deleted then)
     python3 tasks.py bench      run the benchmarks (installs the benchmark-only extra)
     python3 tasks.py lock       re-resolve dependencies and rewrite constraints.txt
 
@@ -95,6 +98,14 @@ def _drop_run_timestamps(notebook: Path) -> None:
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def postgres() -> None:
+    setup()
+    try:
+        run(PY, "-m", "cqrs_lab.write_side.postgres_server", *sys.argv[2:])
+    except KeyboardInterrupt:
+        print("PostgreSQL stopped.")
+
+
 def bench() -> None:
     setup("dev,bench")
     run(PY, "-m", "benchmarks", *sys.argv[2:])
@@ -117,7 +128,14 @@ def lock() -> None:
     print(f"wrote {len(lines)} pins to {CONSTRAINTS.name}")
 
 
-COMMANDS = {"lab": lab, "test": test, "notebooks": notebooks, "bench": bench, "lock": lock}
+COMMANDS = {
+    "lab": lab,
+    "test": test,
+    "notebooks": notebooks,
+    "postgres": postgres,
+    "bench": bench,
+    "lock": lock,
+}
 
 if __name__ == "__main__":
     if len(sys.argv) < 2 or sys.argv[1] not in COMMANDS:

