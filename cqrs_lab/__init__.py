@@ -15,6 +15,7 @@ from cqrs_lab.messaging.publisher import EventPublisher
 from cqrs_lab.messaging.query_bus import QueryBus, WriteModelAccessError
 from cqrs_lab.messaging.registry import NoHandlerFoundError
 from cqrs_lab.observing.lag_monitor import LagAlert, LagMonitor
+from cqrs_lab.observing.progress import ProgressBar
 from cqrs_lab.observing.timeline import Timeline, TimelineEntry
 from cqrs_lab.read_side.blue_green import BlueGreenRebuild
 from cqrs_lab.read_side.projection import Projection, ProjectionError, RowProjection, Table
@@ -24,6 +25,7 @@ from cqrs_lab.read_side.time_travel import read_models_as_of
 from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock, SystemClock
 from cqrs_lab.time_and_ids.ids import RandomIds, SeededIds
 from cqrs_lab.write_side.aggregate import Aggregate
+from cqrs_lab.write_side.event_source import EventSource
 from cqrs_lab.write_side.event_store import ConcurrencyError, InMemoryEventStore, RecordedEvent
 from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import AggregateNotFoundError, EventSourcedRepository
@@ -44,6 +46,7 @@ __all__ = [
     "DeliveryIncident",
     "DomainEvent",
     "EventPublisher",
+    "EventSource",
     "EventSourcedRepository",
     "FaultPlan",
     "InMemoryEventStore",
@@ -53,6 +56,7 @@ __all__ = [
     "LagMonitor",
     "NoHandlerFoundError",
     "PoisonedEventError",
+    "ProgressBar",
     "PostgresEventStore",
     "Projection",
     "ProjectionError",

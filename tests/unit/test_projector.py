@@ -235,3 +235,16 @@ def test_a_batch_size_you_choose_still_splits_catch_up_and_step_stays_one_event(
     lab.catch_up()
     sizes = [c.last_position - c.first_position + 1 for c in commits]
     assert sizes[0] == 1 and set(sizes[1:-1]) == {10} and sum(sizes) == lab.event_store.head
+
+
+def test_a_rebuild_shows_progress_through_a_tqdm_bar(lab):
+    import io
+
+    from cqrs_lab import ProgressBar
+
+    busy(lab, 4)
+    out = io.StringIO()
+    bar = ProgressBar("rebuild", file=out)
+    assert lab.projector.rebuild(on_progress=bar) == lab.event_store.head
+    assert bar.done == bar.bar.total == lab.event_store.head
+    assert "rebuild" in out.getvalue() and "100%" in out.getvalue()
