@@ -3,6 +3,11 @@
 ``await bus.dispatch(command)`` is the seed's form. ``bus.dispatch_sync(command)`` runs
 the same pipeline for callers without an event loop (ipywidgets callbacks, scripts).
 
+The bus stamps what a command built outside any lab lacks: its ``command_id`` from the
+bus's id source and its ``timestamp`` from the bus's clock, once, on the command itself, so
+sending the same object again is recognised as a resend. While the handler runs, "now" and
+"a new id" (``Order.create``, an event's ``occurred_at``) come from the same lab.
+
 Two reliability duties live here, because only the bus sees every command:
 
 - **Retry on conflict.** A handler that loses an optimistic-concurrency race raises
@@ -10,25 +15,33 @@ Two reliability duties live here, because only the bus sees every command:
   times): the handler reloads the aggregate, so the retry decides on fresh state.
 - **Idempotency.** Clients resend commands when a reply is lost. The bus remembers the
   events of each accepted ``command_id`` and answers a resend with them, appending
-  nothing. The memory trade-off: results are kept for the last ``remember`` accepted
-  commands only (default 10,000); a resend older than that runs again. A production
-  system would store the keys beside the events, in the same transaction, with an expiry.
+  nothing; a resend that arrives while the first send is still running waits for it
+  (:mod:`cqrs_lab.messaging.in_flight`). The memory holds the last ``remember`` accepted
+  commands (default 10,000). Beyond it, the event store is the guard: the repository
+  stores the command id with the command's first append, the store refuses it a second
+  time, and the bus answers with what the store holds (though the handler runs again
+  first, and may reject the resend on today's state).
+
+Thread safety: one bus may be used from many threads and event loops at once; its memory,
+counters and stamping are guarded by one lock, held only for dictionary work.
 """
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
+from cqrs_lab.messaging.in_flight import InFlight
 from cqrs_lab.messaging.messages import Command, DomainEvent, share_fields_set
 from cqrs_lab.messaging.publisher import EventPublisher
 from cqrs_lab.messaging.registry import HandlerRegistry, is_awaitable, run_sync
 from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.clock import Clock
 from cqrs_lab.time_and_ids.ids import IdSource
-from cqrs_lab.write_side.event_store import ConcurrencyError
+from cqrs_lab.write_side.event_store import ConcurrencyError, DuplicateCommandError
 
 #: Told of every dispatch: ``(command, events, error)``; exactly one of the last two is None.
 DispatchObserver = Callable[[Command, list[DomainEvent] | None, Exception | None], None]
@@ -83,16 +96,20 @@ class CommandBus:
         self.retries = retries
         """Extra attempts after a ``ConcurrencyError`` (0: fail on the first conflict)."""
         self.remember = remember
-        """How many accepted commands' results are kept for resends (0: no idempotency)."""
+        """How many accepted commands' results are kept for resends (0: the store alone guards)."""
         self.conflicts = 0
         """How many conflicts were retried (for teaching displays)."""
         self.resends = 0
-        """How many resent commands were answered from memory, appending nothing."""
+        """How many resent commands were answered with the first result, appending nothing."""
         self._sources = (clock, ids) if clock is not None and ids is not None else None
-        """The clock and ids handlers create aggregates and events with (None: the installed ones)."""
+        """The lab's clock and ids (None: the unbound ones of :mod:`defaults`)."""
         self._results: OrderedDict[int, tuple[Command | DomainEvent, ...]] = OrderedDict()
         """Accepted ``command_id.int`` -> ``(command, *events)``, one tuple per remembered
         command. Keyed by the id's integer, which hashes in C (``UUID.__hash__`` is Python)."""
+        self._in_flight: dict[int, InFlight] = {}
+        """Commands being handled right now, by ``command_id.int``."""
+        self._lock = threading.Lock()
+        """Guards stamping, the memory, the in-flight map and the counters."""
         self._fields_sets: dict[type, list[set[str]]] = {}
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
@@ -115,21 +132,49 @@ class CommandBus:
         A resend of an accepted command returns the first result and does nothing else:
         no handler call, no publishing, no observer call (``resends`` counts it).
         """
+        return await self._dispatch(command, blocking=False)
+
+    def dispatch_sync(self, command: Command) -> list[DomainEvent]:
+        """``dispatch`` for code without an event loop: same handlers, same publishing."""
+        return run_sync(self._dispatch(command, blocking=True))
+
+    async def _dispatch(self, command: Command, blocking: bool) -> list[DomainEvent]:
         if not isinstance(command, Command):
             raise TypeError(
                 f"dispatch needs a Command, got {type(command).__name__}: {command!r:.80}"
             )
-        if command.command_id.int in self._results:
-            earlier = self._remembered(command)
-            self.resends += 1
-            return earlier
-        handler = self._registry.handler_for(command)
+        handler = self._registry.handler_for(command)  # before stamping: no lab, no stamp
+        while True:
+            with self._lock:
+                if command.command_id is None or command.timestamp is None:
+                    self._stamp(command)
+                key = command.command_id.int
+                if key in self._results:
+                    earlier = self._remembered(command)
+                    self.resends += 1
+                    return earlier
+                running = self._in_flight.get(key)
+                if running is None:
+                    self._in_flight[key] = flight = InFlight(self._lock)
+                    break
+            # The same command is being handled right now: wait for it, then look again.
+            if blocking:
+                running.wait_blocking()
+            else:
+                await running.wait()
         try:
             events = await self._handle(handler, command)
-        except Exception as error:
-            self._notify(command, None, error)
+            resent = False
+        except DuplicateCommandError as stored:  # the store holds it: answer as a resend
+            events, resent = [recorded.event for recorded in stored.recorded], True
+        except BaseException as error:  # rejected, or cancelled: nothing to remember
+            self._land(key, flight)
+            if isinstance(error, Exception):
+                self._notify(command, None, error)
             raise
-        self._remember(command, events)
+        self._land(key, flight, command, events, resent)
+        if resent:
+            return events
         self._notify(command, events, None)
         publisher = self.event_publisher
         if isinstance(publisher, EventPublisher):
@@ -139,27 +184,57 @@ class CommandBus:
                 await publisher.publish(event)
         return events
 
+    def _land(
+        self,
+        key: int,
+        flight: InFlight,
+        command: Command | None = None,
+        events: list[DomainEvent] | None = None,
+        resent: bool = False,
+    ) -> None:
+        """Remember the result (if any), leave the in-flight map, then wake the waiters:
+        in that order, so a woken resend finds the result instead of running again."""
+        with self._lock:
+            if events is not None:
+                self._remember(command, events)
+            if resent:
+                self.resends += 1
+            del self._in_flight[key]
+        flight.finish()
+
+    def _stamp(self, command: Command) -> None:
+        """Fill in the ``command_id`` and ``timestamp`` the sender left out, on the command
+        itself (once: a stamped command is never stamped again, so a resend of it is one).
+        Called under the lock, so two threads sending one new command stamp it once."""
+        clock, ids = self._sources or defaults.unbound()
+        fields = vars(command)
+        if fields["command_id"] is None:
+            fields["command_id"] = ids.new_id()
+        if fields["timestamp"] is None:
+            fields["timestamp"] = clock.now()
+
     async def _handle(self, handler: Callable, command: Command) -> list[DomainEvent]:
-        """Run the handler, again after each conflict, at most ``retries`` extra times."""
-        for attempt in range(self.retries + 1):
-            try:
-                if self._sources is None:
+        """Run the handler, again after each conflict, at most ``retries`` extra times.
+
+        The handler runs with this lab's clock and ids, and the command id that the
+        repository stores with its first append (:class:`defaults.Dispatch`).
+        """
+        clock, ids = self._sources or defaults.unbound()
+        token = defaults.current.set(defaults.Dispatch(clock, ids, command.command_id))
+        try:
+            for attempt in range(self.retries + 1):
+                try:
                     result = handler(command)
                     if is_awaitable(result):
                         result = await result
-                else:  # defaults.using(*self._sources), without a context-manager object
-                    saved = defaults.swap(*self._sources)
-                    try:
-                        result = handler(command)
-                        if is_awaitable(result):
-                            result = await result
-                    finally:
-                        defaults.swap(*saved)
-                return list(result or [])
-            except ConcurrencyError:
-                if attempt == self.retries:
-                    raise
-                self.conflicts += 1
+                    return list(result or [])
+                except ConcurrencyError:
+                    if attempt == self.retries:
+                        raise
+                    with self._lock:
+                        self.conflicts += 1
+        finally:
+            defaults.current.reset(token)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _remembered(self, command: Command) -> list[DomainEvent]:
@@ -180,10 +255,6 @@ class CommandBus:
         self._results[command.command_id.int] = (command, *events)
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
-
-    def dispatch_sync(self, command: Command) -> list[DomainEvent]:
-        """``dispatch`` for code without an event loop: same handlers, same publishing."""
-        return run_sync(self.dispatch(command))
 
     def _notify(self, command: Command, events: Any, error: Exception | None) -> None:
         if not self.observers:

@@ -25,13 +25,16 @@ class Command(Message):
     """An intention to change the system, named in the imperative (``CancelOrder``).
 
     The metadata mirrors the seed: who asked, when, and a unique id that lets the bus
-    recognise a resent command.
+    recognise a resent command. A command built without them has none yet: it belongs to
+    no lab until it is sent, and the bus that first handles it stamps both from its lab's
+    ids and clock (on the command itself, once). Give them explicitly to send the same
+    request again from a new object (a client retrying over HTTP does).
     """
 
-    command_id: UUID = Field(default_factory=defaults.new_command_id)
-    """Unique per command; resending the same id is the same request."""
-    timestamp: datetime = Field(default_factory=defaults.now)
-    """When the command was issued (on the lab's clock)."""
+    command_id: UUID | None = None
+    """Unique per command; resending the same id is the same request. None until sent."""
+    timestamp: datetime | None = None
+    """When the command was sent, on the lab's clock. None until sent."""
     user_id: UUID | None = None
     """Who issued it, if known."""
 
@@ -51,7 +54,8 @@ class DomainEvent(Message):
     version: int = Field(default=0, ge=0)
     """Position in the aggregate's own stream: 1 for its first event, 2 for the next..."""
     occurred_at: datetime = Field(default_factory=defaults.now)
-    """When it happened (on the lab's clock)."""
+    """When it happened: on the clock of the lab whose bus is handling the command (see
+    :mod:`cqrs_lab.time_and_ids.defaults`)."""
 
     @property
     @abstractmethod

@@ -41,7 +41,6 @@ from cqrs_lab.read_side.projection import Projection
 from cqrs_lab.read_side.projector import Lag, Projector
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
 from cqrs_lab.read_side.time_travel import read_models_as_of
-from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
 from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
 from cqrs_lab.write_side.event_store import InMemoryEventStore
@@ -174,13 +173,13 @@ def build_lab(
         faults: a :class:`~cqrs_lab.FaultPlan` to break delivery on purpose.
         command_retries: how often the command bus retries after a ``ConcurrencyError``.
 
-    The lab's clock and ids become the defaults for new commands and events.
+    The lab's clock and ids are its own: its bus stamps the commands it is sent and runs
+    their handlers on them; building another lab changes nothing here.
     """
     if consistency not in ("async", "inline"):
         raise ValueError(f"consistency must be 'async' or 'inline', got {consistency!r}")
     clock = clock or SimulatedClock()
     ids = ids or SeededIds(seed)
-    defaults.install(clock, ids)
 
     customer_service = CustomerService(DEMO_CUSTOMERS if customers is None else customers)
     inventory = InventoryService(DEMO_STOCK if stock is None else stock)

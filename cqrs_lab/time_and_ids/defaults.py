@@ -1,94 +1,102 @@
-"""The clock and id source that message defaults use.
+"""Where "now" and "a new id" come from for code that was not handed a clock or id source.
 
-A command's ``command_id`` and ``timestamp``, and an event's ``occurred_at``, are filled in
-when the message is created, before it meets any bus. To keep notebooks reproducible those
-defaults must come from the lab's simulated clock and seeded ids, so ``build_lab`` installs
-them here. Until a lab is built, messages use wall time and random ids, as the seed does.
+An aggregate creating itself (``Order.create``) and an event's ``occurred_at`` default ask
+:func:`now` and :func:`new_id`. Each lab owns its clock and ids, and the answer depends on
+who is asking:
 
-A plain module-level slot (not a ``ContextVar``) on purpose: Jupyter runs each cell in a
-fresh context, so a context variable set in one cell would be gone in the next.
+- **Inside a dispatch** (the code a command bus runs for one command), the answer comes
+  from that bus's lab. The bus sets a :class:`Dispatch` in a ``ContextVar`` for the length
+  of the handler, so two labs in one kernel never see each other's time or ids, not even
+  when their commands interleave in threads or asyncio tasks.
+- **Anywhere else** (an ``Order`` built by hand in a notebook, a test), the answer comes from
+  the process's *unbound* sources: a simulated clock standing at ``LAB_EPOCH`` and ids
+  seeded with 0, so a notebook still prints the same thing on every run. No lab ever
+  installs itself here; :func:`install` replaces them explicitly (e.g. wall time and
+  random ids for a script).
+
+Commands are not stamped here: a command built outside any lab has no ``command_id`` or
+``timestamp`` yet, and the bus that first handles it stamps both from its lab.
 """
 
 from __future__ import annotations
 
-import itertools
+import functools
 import uuid
-from contextlib import ContextDecorator
+from contextvars import ContextVar
 from datetime import datetime
 
-from cqrs_lab.time_and_ids.clock import Clock, SystemClock
-from cqrs_lab.time_and_ids.ids import IdSource, RandomIds, uuid4_from_bits
+from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
+from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
 
-_clock: Clock = SystemClock()
-_ids: IdSource = RandomIds()
+
+class Dispatch:
+    """What the code a bus runs for one command may ask: its lab's clock and ids, and the
+    command's id (the repository stores it with the command's first append)."""
+
+    __slots__ = ("clock", "ids", "command_id", "recorded")
+
+    def __init__(self, clock: Clock, ids: IdSource, command_id: uuid.UUID | None = None) -> None:
+        self.clock = clock
+        """The lab's clock."""
+        self.ids = ids
+        """The lab's id source."""
+        self.command_id = command_id
+        """The command being handled (None: not a command, e.g. a ``using`` block)."""
+        self.recorded = False
+        """Whether an append already carried ``command_id`` (a handler may save twice)."""
+
+
+#: The dispatch running in this thread / asyncio task, if any.
+current: ContextVar[Dispatch | None] = ContextVar("cqrs_lab_dispatch", default=None)
+
+_clock: Clock = SimulatedClock()
+_ids: IdSource = SeededIds(0)
 
 
 def install(clock: Clock, ids: IdSource) -> None:
-    """Make ``clock`` and ``ids`` the source of every message default from now on."""
+    """Replace the unbound clock and ids (used outside every dispatch). Labs never call this."""
     global _clock, _ids
     _clock, _ids = clock, ids
 
 
-def swap(clock: Clock, ids: IdSource) -> tuple[Clock, IdSource]:
-    """Install ``clock`` and ``ids`` and return the pair installed before.
-
-    ``saved = swap(clock, ids)`` then ``swap(*saved)`` in a ``finally`` is what
-    :class:`using` does; the command bus calls it directly, once per command.
-    """
-    global _clock, _ids
-    saved = _clock, _ids
-    _clock, _ids = clock, ids
-    return saved
+def unbound() -> tuple[Clock, IdSource]:
+    """The clock and ids used outside every dispatch (a bus without a lab uses them too)."""
+    return _clock, _ids
 
 
-class using(ContextDecorator):  # noqa: N801 - used like a function: `with using(...)`
-    """Install ``clock`` and ``ids`` for the duration of a block, then put back the old ones.
+class using:  # noqa: N801 - used like a function: `with using(...)`
+    """Answer :func:`now` and :func:`new_id` from ``clock`` and ``ids`` inside a block.
 
-    The command bus runs each handler inside this, so the aggregates and events a lab's
-    handler creates take that lab's time and ids even when another lab was built later.
-    A small class rather than ``@contextmanager``: the bus enters it once per command,
-    and a generator-based context manager costs three times as much to enter and leave.
+    Scoped to the current thread or asyncio task (a ``ContextVar``), and usable as a
+    decorator; each entry saves its own token, so nesting and recursion restore correctly.
     """
 
     def __init__(self, clock: Clock, ids: IdSource) -> None:
         self._sources = clock, ids
-        self._saved: tuple[Clock, IdSource] | None = None
+        self._tokens: list = []
 
     def __enter__(self) -> None:
-        global _clock, _ids
-        self._saved = _clock, _ids
-        _clock, _ids = self._sources
+        self._tokens.append(current.set(Dispatch(*self._sources)))
 
     def __exit__(self, *exc_info: object) -> None:
-        global _clock, _ids
-        _clock, _ids = self._saved  # type: ignore[misc]
+        current.reset(self._tokens.pop())
 
-    def _recreate_cm(self) -> using:
-        # As a decorator, each call (even a recursive one) gets its own saved pair.
-        return using(*self._sources)
+    def __call__(self, function):
+        @functools.wraps(function)
+        def wrapper(*args, **kwargs):
+            with self:
+                return function(*args, **kwargs)
+
+        return wrapper
 
 
 def now() -> datetime:
-    """The current time on the installed clock."""
-    return _clock.now()
+    """The time on the dispatching lab's clock, or on the unbound clock outside a dispatch."""
+    dispatch = current.get()
+    return (_clock if dispatch is None else dispatch.clock).now()
 
 
 def new_id() -> uuid.UUID:
-    """A fresh id from the installed id source."""
-    return _ids.new_id()
-
-
-# How many command ids this process has handed out (see new_command_id).
-_command_ids_made = itertools.count()
-
-
-def new_command_id() -> uuid.UUID:
-    """A fresh command id: the installed source's next id, made unique in the process.
-
-    Two labs built with the same seed hand out the same ids. A command created for the
-    first lab after the second was built would repeat an id the first lab's bus has
-    already seen, and the bus would take the new request for a resend and drop it. Mixing
-    in a process-wide count (low bits only: the UUID stays version 4) keeps ids
-    reproducible for a notebook run top to bottom, and unique across labs.
-    """
-    return uuid4_from_bits(_ids.new_id().int ^ next(_command_ids_made))
+    """A fresh id from the dispatching lab's ids, or from the unbound ids outside a dispatch."""
+    dispatch = current.get()
+    return (_ids if dispatch is None else dispatch.ids).new_id()

@@ -3,6 +3,10 @@
 Async, as the seed's ``await self.order_repo.save(order)``. ``save`` returns the events it
 stored; the seed's handler instead returns ``order.pending_events`` *after* saving, which
 is empty by then when saving drains the queue.
+
+When a command bus runs the handler, ``save`` passes the command's id to the store with the
+command's first append (see :mod:`cqrs_lab.time_and_ids.defaults`): the store then refuses
+to store the same command twice, however the two sends raced.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from typing import Generic, TypeVar
 from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.write_side.aggregate import Aggregate
 from cqrs_lab.write_side.event_store import InMemoryEventStore
 
@@ -50,9 +55,21 @@ class EventSourcedRepository(Generic[A]):
         Raises:
             ConcurrencyError: if someone else appended to the stream meanwhile; the
                 aggregate's pending events are then left in place, nothing is stored.
+            DuplicateCommandError: if the command being dispatched was already stored
+                (the bus answers that as a resend).
         """
         pending = aggregate._pending_events
-        self.event_store.append(aggregate.id, pending, expected_version=aggregate.saved_version)
+        dispatch = defaults.current.get()
+        if dispatch is None or dispatch.recorded or dispatch.command_id is None:
+            self.event_store.append(aggregate.id, pending, expected_version=aggregate.saved_version)
+        else:
+            self.event_store.append(
+                aggregate.id,
+                pending,
+                expected_version=aggregate.saved_version,
+                command_id=dispatch.command_id,
+            )
+            dispatch.recorded = bool(pending)
         # Stored: the aggregate starts a new queue and the caller gets the old one.
         aggregate._pending_events = []
         return pending

@@ -1,21 +1,37 @@
 """The simulated clock moves only when told; seeded ids repeat from run to run."""
 
+import asyncio
 import random
+import threading
+import types
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from cqrs_lab import SeededIds, SimulatedClock, SystemClock
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    CreateOrder,
+    Order,
+    OrderItem,
+    build_lab,
+    created_order_id,
+)
 from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.clock import LAB_EPOCH
 from cqrs_lab.time_and_ids.ids import uuid4_from_bits
+from tests.builders import armchair_and_keyboards
+
+ITEMS = [OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)]
 
 
 @pytest.fixture
 def restore_defaults():
-    """Put back whatever clock and ids were installed before the test."""
-    saved = defaults._clock, defaults._ids
+    """Put back whatever unbound clock and ids were installed before the test."""
+    saved = defaults.unbound()
     yield
     defaults.install(*saved)
 
@@ -87,3 +103,110 @@ def test_uuid4_from_bits_makes_exactly_what_uuid_makes_with_version_4():
             expected.is_safe,
         )
         assert hash(made) == hash(expected) and str(made) == str(expected)
+
+
+# -- each lab owns its clock and ids ---------------------------------------------------
+
+
+def two_labs():
+    """Lab a (seed 1) an hour ahead, then lab b (seed 2) built after it."""
+    a = build_lab(seed=1)
+    a.clock.advance(3600)
+    b = build_lab(seed=2)
+    return a, b
+
+
+def assert_made_by(lab, seed, command, events, *, draws_before=0):
+    """``command`` and ``events`` carry ``lab``'s time, and ids from ``SeededIds(seed)``:
+    ``draws_before`` ids earlier, then the command's id, then its order's id."""
+    ids = SeededIds(seed)
+    for _ in range(draws_before):
+        ids.new_id()
+    assert command.command_id == ids.new_id() and command.timestamp == lab.clock.now()
+    assert created_order_id(events) == ids.new_id()
+    assert {event.occurred_at for event in events} == {lab.clock.now()}
+    recorded = lab.event_store.read_all()[-len(events) :]
+    assert {r.recorded_at for r in recorded} == {lab.clock.now()}
+
+
+def test_a_command_built_for_lab_a_after_lab_b_was_built_carries_a_s_time_and_ids():
+    a, b = two_labs()
+    command = armchair_and_keyboards()
+    assert_made_by(a, 1, command, a.dispatch(command))
+
+
+def test_and_the_reverse_lab_b_s_command_carries_b_s_time_and_ids():
+    a, b = two_labs()
+    command = armchair_and_keyboards()
+    assert_made_by(b, 2, command, b.dispatch(command))
+    assert a.event_store.head == 0
+
+
+def test_interleaved_construction_and_dispatch_never_leak_between_labs():
+    a, b = two_labs()
+    for_a, for_b, again_a = (armchair_and_keyboards() for _ in range(3))
+    assert_made_by(b, 2, for_b, b.dispatch(for_b))
+    assert_made_by(a, 1, for_a, a.dispatch(for_a))
+    b.clock.advance(10)
+    a.clock.advance(10)
+    assert_made_by(a, 1, again_a, a.dispatch(again_a), draws_before=2)
+    assert b.event_store.head == 3 and a.event_store.head == 6
+
+
+def test_two_labs_dispatching_at_once_in_asyncio_tasks_keep_their_own_clocks():
+    a, b = two_labs()
+
+    @types.coroutine
+    def let_others_run():
+        yield
+
+    async def handle_slowly(lab, command):
+        order = Order.create(
+            customer_id=command.customer_id,
+            items=command.items,
+            shipping_address=command.shipping_address,
+        )
+        await let_others_run()  # the other lab's handler runs here
+        order.ship()
+        return await lab.orders.save(order)
+
+    for lab in (a, b):
+        lab.command_bus.register(CreateOrder, lambda c, lab=lab: handle_slowly(lab, c))
+
+    async def both():
+        return await asyncio.gather(
+            a.command_bus.dispatch(armchair_and_keyboards()),
+            b.command_bus.dispatch(armchair_and_keyboards()),
+        )
+
+    a_events, b_events = asyncio.run(both())
+    assert {e.occurred_at for e in a_events} == {a.clock.now()}
+    assert {e.occurred_at for e in b_events} == {b.clock.now()} != {a.clock.now()}
+
+
+def test_two_labs_dispatching_from_two_threads_keep_their_own_clocks_and_ids():
+    a, b = two_labs()
+    barrier = threading.Barrier(2)
+
+    def place(lab):
+        barrier.wait()
+        return [lab.dispatch(armchair_and_keyboards()) for _ in range(50)]
+
+    with ThreadPoolExecutor(2) as pool:
+        a_results, b_results = pool.map(place, (a, b))
+    for lab, seed, results in ((a, 1, a_results), (b, 2, b_results)):
+        ids = SeededIds(seed)
+        expected = [(ids.new_id(), ids.new_id())[1] for _ in range(50)]  # command, then order
+        assert [created_order_id(events) for events in results] == expected
+        assert {e.occurred_at for events in results for e in events} == {lab.clock.now()}
+
+
+def test_building_a_lab_changes_nothing_outside_it():
+    before = defaults.unbound()
+    outside = Order.create(customer_id=ADA, items=ITEMS, shipping_address=DEMO_ADDRESS)
+    build_lab(seed=99).clock.advance(60)
+    assert defaults.unbound() == before
+    after = Order.create(customer_id=ADA, items=ITEMS, shipping_address=DEMO_ADDRESS)
+    assert {e.occurred_at for e in outside.pending_events + after.pending_events} == {
+        before[0].now()
+    }

@@ -174,18 +174,22 @@ def test_a_resend_answers_with_the_first_events_even_if_the_caller_changed_its_l
     assert bus.dispatch_sync(ping) == [EVENT]
 
 
-def test_a_bus_runs_handlers_on_its_own_clock_and_ids_then_restores_the_installed_ones():
-    saved = defaults._clock, defaults._ids
+def test_a_bus_runs_handlers_on_its_own_clock_and_ids_then_restores_the_unbound_ones():
+    saved = defaults.unbound()
     elsewhere = SimulatedClock(LAB_EPOCH + timedelta(days=1))
     try:
         defaults.install(elsewhere, SeededIds(2))
         bus, seen = CommandBus(clock=SimulatedClock(), ids=SeededIds(1)), []
         bus.register(Ping, lambda command: seen.append((defaults.now(), defaults.new_id())))
         bus.register(Pong, lambda command: 1 / 0)
-        bus.dispatch_sync(Ping())
+        ping = Ping()
+        bus.dispatch_sync(ping)
         with pytest.raises(ZeroDivisionError):
             bus.dispatch_sync(Pong())
-        assert seen == [(LAB_EPOCH, SeededIds(1).new_id())]
+        lab_ids = SeededIds(1)
+        # The bus stamped the command with the lab's first id; the handler drew the second.
+        assert ping.command_id == lab_ids.new_id() and ping.timestamp == LAB_EPOCH
+        assert seen == [(LAB_EPOCH, lab_ids.new_id())]
         assert defaults.now() == elsewhere.now()
     finally:
         defaults.install(*saved)

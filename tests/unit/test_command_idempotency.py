@@ -1,11 +1,16 @@
 """The write side under races and resends: conflicts, bounded retries, idempotent commands."""
 
 import asyncio
+import os
+import sys
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from pydantic import ValidationError
 
-from cqrs_lab import CommandBus, CommandIdReusedError, ConcurrencyError
+from cqrs_lab import CommandBus, CommandIdReusedError, ConcurrencyError, SimulatedClock
 from cqrs_lab.orders import (
     CancelOrder,
     CreateOrder,
@@ -18,7 +23,7 @@ from cqrs_lab.orders import (
     created_order_id,
 )
 from cqrs_lab.orders.errors import OrderNotFoundError
-from cqrs_lab.orders.handlers import CancelOrderHandler
+from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 from tests.builders import armchair_and_keyboards, snapshot
 
 LAMP = OrderItem(product_id="MIDNIGHT-LAMP", quantity=1, unit_price=35.0)
@@ -194,3 +199,179 @@ def test_remembering_commands_changes_neither_their_fields_set_nor_their_resend(
     assert first.model_fields_set == second.model_fields_set == given
     assert first.model_dump(exclude_unset=True).keys() == given
     assert lab.dispatch(first) == events and lab.command_bus.resends == 1
+
+
+def test_a_resend_older_than_the_memory_is_still_stored_once(lab):
+    lab.command_bus.remember = 1
+    first = armchair_and_keyboards()
+    events = lab.dispatch(first)
+    lab.dispatch(armchair_and_keyboards())  # pushes `first` out of the bus's memory
+    head = lab.event_store.head
+    assert lab.dispatch(first) == events  # answered from the store's record of the command
+    assert lab.event_store.head == head and lab.command_bus.resends == 1
+
+
+# -- concurrency: the same command sent twice at once ----------------------------------
+
+
+@types.coroutine
+def let_others_run():
+    """Suspend once, as a handler awaiting real I/O would (what ``asyncio.sleep(0)`` does)."""
+    yield
+
+
+class AwaitingCreate(CreateOrderHandler):
+    """The real handler, suspending between its checks and its save."""
+
+    def __init__(self, lab):
+        super().__init__(lab.orders, lab.inventory, lab.customers)
+        self.calls = 0
+
+    async def handle(self, command):
+        self.calls += 1
+        await let_others_run()
+        return await super().handle(command)
+
+
+def test_one_command_dispatched_twice_at_once_through_the_async_bus_is_stored_once(lab):
+    handler = AwaitingCreate(lab)
+    lab.command_bus.register(CreateOrder, handler)
+    command = armchair_and_keyboards()
+
+    async def twice():
+        return await asyncio.gather(
+            lab.command_bus.dispatch(command), lab.command_bus.dispatch(command)
+        )
+
+    first, second = asyncio.run(twice())
+    assert first == second and len(lab.event_store.stream_ids()) == 1
+    assert lab.event_store.head == 3 and handler.calls == 1  # the resend waited
+    assert lab.command_bus.resends == 1
+
+
+def test_without_the_bus_memory_the_store_still_stores_a_concurrent_resend_once(lab):
+    lab.command_bus.remember = 0
+    handler = AwaitingCreate(lab)
+    lab.command_bus.register(CreateOrder, handler)
+    command = armchair_and_keyboards()
+
+    async def three_times():
+        return await asyncio.gather(*(lab.command_bus.dispatch(command) for _ in range(3)))
+
+    results = asyncio.run(three_times())
+    assert results[0] == results[1] == results[2] and lab.event_store.head == 3
+    assert handler.calls == 3  # each ran, the store refused the command id twice
+
+
+def test_two_buses_on_one_store_store_a_command_sent_to_both_once(lab):
+    other = CommandBus(clock=lab.clock, ids=lab.ids)
+    other.register(CreateOrder, AwaitingCreate(lab))
+    lab.command_bus.register(CreateOrder, AwaitingCreate(lab))
+    command = armchair_and_keyboards()
+
+    async def both():
+        return await asyncio.gather(lab.command_bus.dispatch(command), other.dispatch(command))
+
+    first, second = asyncio.run(both())
+    assert first == second and lab.event_store.head == 3
+
+
+def run_in_threads(*calls):
+    """Run the calls at once, one thread each; each call's result or raised error, in order."""
+    barrier = threading.Barrier(len(calls))
+
+    def run(call):
+        barrier.wait()
+        try:
+            return call()
+        except Exception as error:
+            return error
+
+    with ThreadPoolExecutor(len(calls)) as pool:
+        return list(pool.map(run, calls))
+
+
+class YieldingClock(SimulatedClock):
+    """A simulated clock that lets another thread run whenever it is asked the time (the
+    store asks while appending), so a store whose check and write are not one step loses."""
+
+    def now(self):
+        os.sched_yield()
+        return super().now()
+
+
+@pytest.fixture
+def racy_lab():
+    """A lab whose threads switch as often as the interpreter allows."""
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    yield build_lab(seed=1, clock=YieldingClock())
+    sys.setswitchinterval(interval)
+
+
+class YieldingCreate(CreateOrderHandler):
+    """The real handler, letting other threads run between its checks and its save."""
+
+    async def handle(self, command):
+        os.sched_yield()
+        return await super().handle(command)
+
+
+def test_one_command_sent_from_several_threads_is_stored_once(racy_lab):
+    lab = racy_lab
+    lab.command_bus.register(CreateOrder, YieldingCreate(lab.orders, lab.inventory, lab.customers))
+    for _ in range(100):
+        command = armchair_and_keyboards()
+        results = run_in_threads(*(lambda c=command: lab.dispatch(c) for _ in range(4)))
+        assert all(result == results[0] for result in results), results
+    assert len(lab.event_store.stream_ids()) == 100 and lab.event_store.head == 300
+    assert [r.position for r in lab.event_store.read_all()] == list(range(1, 301))
+
+
+def test_cancel_and_ship_of_one_order_from_two_threads_never_both_succeed(racy_lab):
+    lab = racy_lab
+    lab.command_bus.register(CancelOrder, YieldingCancel(lab.orders))
+    lab.command_bus.register(ShipOrder, YieldingShip(lab.orders))
+    for _ in range(50):
+        order_id = created_order_id(lab.dispatch(armchair_and_keyboards()))
+        results = run_in_threads(
+            lambda o=order_id: lab.dispatch(CancelOrder(order_id=o, reason="x")),
+            lambda o=order_id: lab.dispatch(ShipOrder(order_id=o)),
+        )
+        accepted = [r for r in results if isinstance(r, list)]
+        refused = [r for r in results if isinstance(r, Exception)]
+        assert len(accepted) == 1 and len(refused) == 1, results
+        assert isinstance(refused[0], ConcurrencyError | InvalidOperationError)
+        assert [r.version for r in lab.event_store.read_stream(order_id)] == [1, 2, 3, 4]
+
+
+class YieldingCancel(CancelOrderHandler):
+    async def handle(self, command):
+        order = await self._load(command.order_id)
+        os.sched_yield()
+        order.cancel(command.reason)
+        return await self.order_repo.save(order)
+
+
+class YieldingShip(ShipOrderHandler):
+    async def handle(self, command):
+        order = await self._load(command.order_id)
+        os.sched_yield()
+        order.ship()
+        return await self.order_repo.save(order)
+
+
+def test_many_threads_placing_orders_leave_gap_free_positions_the_projector_catches_up_on(
+    racy_lab,
+):
+    lab = racy_lab
+    lab.command_bus.register(CreateOrder, YieldingCreate(lab.orders, lab.inventory, lab.customers))
+
+    def place_ten():
+        return [lab.dispatch(armchair_and_keyboards()) for _ in range(10)]
+
+    run_in_threads(*(place_ten for _ in range(6)))
+    assert [r.position for r in lab.event_store.read_all()] == list(range(1, 181))
+    lab.catch_up()
+    assert lab.lag().events_behind == 0
+    assert len(lab.read_model("order_summary")) == 60

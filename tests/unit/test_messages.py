@@ -14,20 +14,36 @@ from cqrs_lab.orders import (
     GetOrdersByCustomer,
     OrderItem,
 )
-from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.ids import SeededIds
 from tests.builders import armchair_and_keyboards
 
 
-def test_command_carries_the_seeds_metadata_from_the_installed_clock_and_ids():
-    clock = SimulatedClock()
-    defaults.install(clock, SeededIds(7))
+def test_a_command_has_no_id_or_time_until_a_lab_sends_it_then_carries_the_labs():
+    from cqrs_lab.orders import build_lab
+
+    lab = build_lab(seed=7)
+    lab.clock.advance(90)
     command = armchair_and_keyboards()
-    assert command.timestamp == clock.now()
-    assert command.user_id is None
-    # The seeded id, with the process's command count mixed into its low bits.
-    seeded = SeededIds(7).new_id()
-    assert command.command_id.int >> 64 == seeded.int >> 64 and command.command_id.version == 4
+    assert (command.command_id, command.timestamp, command.user_id) == (None, None, None)
+    lab.dispatch(command)
+    assert command.timestamp == lab.clock.now()
+    assert command.command_id == SeededIds(7).new_id()  # the lab's first id
+    stamped = command.command_id
+    lab.clock.advance(5)
+    lab.dispatch(command)  # a resend: stamped once, never again
+    assert command.command_id == stamped and lab.command_bus.resends == 1
+
+
+def test_a_command_given_its_id_and_time_keeps_them():
+    from cqrs_lab.orders import build_lab
+
+    lab, sent_at = build_lab(seed=7), SimulatedClock().advance(3600)
+    given = UUID("00000000-0000-4000-8000-000000000001")
+    command = armchair_and_keyboards().model_copy(
+        update={"command_id": given, "timestamp": sent_at}
+    )
+    lab.dispatch(command)
+    assert (command.command_id, command.timestamp) == (given, sent_at)
 
 
 ROOT = __import__("pathlib").Path(__file__).resolve().parents[2]
@@ -39,7 +55,9 @@ def test_command_ids_repeat_from_run_to_run():
 
     script = (
         "from cqrs_lab.orders import build_lab; from tests.builders import armchair_and_keyboards\n"
-        "build_lab(seed=3); print([str(armchair_and_keyboards().command_id) for _ in range(3)])"
+        "lab = build_lab(seed=3); commands = [armchair_and_keyboards() for _ in range(3)]\n"
+        "for command in commands: lab.dispatch(command)\n"
+        "print([str(command.command_id) for command in commands])"
     )
     runs = [
         subprocess.run(
