@@ -67,8 +67,10 @@ def seed_item_event(order_id: UUID, product_id: str) -> OrderItemAdded:
 class SeedOrderProjection:
     """The seed's ``OrderProjection``: one SQL statement per event, not idempotent.
 
-    It writes its own table (``seed_order_summary`` by default) so it can run beside the
-    lab's projection on the same database.
+    Give it a database of its own (``SeedOrderProjection(duckdb.connect(), customers)``):
+    the lab's database belongs to the lab's projector, and nothing else writes there.
+    It writes the table ``seed_order_summary`` (by default), to compare with the lab's
+    ``order_summary``.
     """
 
     def __init__(
