@@ -15,10 +15,11 @@ import matplotlib.pyplot as plt
 from matplotlib.axes import Axes
 from matplotlib.patches import FancyBboxPatch
 
+from cqrs_lab.presentation import palette
 from cqrs_lab.presentation.timeline_chart import COLOURS
 
-AGGREGATE_YELLOW = "#facc15"
-QUERY_GREY = "#e5e7eb"
+AGGREGATE_YELLOW = palette.AGGREGATE
+QUERY_GREY = palette.QUERY
 
 
 def lab_map(lab: Any, *, ax: Axes | None = None, figsize: tuple[float, float] = (10, 5.6)) -> Axes:

@@ -11,6 +11,8 @@ import matplotlib.pyplot as plt
 import pandas as pd
 from matplotlib.figure import Figure
 
+from cqrs_lab.presentation import palette
+
 THRESHOLD_LABEL = "alert threshold"
 ALERT_LABEL = "alert fired"
 
@@ -50,14 +52,18 @@ def lag_chart(
         raise ValueError("lag_chart needs at least one lag sample; the frame is empty")
     x = seconds_since_start(frame)
     fig, (events_ax, seconds_ax) = plt.subplots(2, 1, sharex=True, figsize=figsize)
-    events_ax.step(x, frame["events_behind"], where="post", color="tab:orange", label="behind")
+    events_ax.step(
+        x, frame["events_behind"], where="post", color=palette.EVENTS_BEHIND, label="behind"
+    )
     # Between two readings the oldest waiting event just ages: a straight line is exact.
-    seconds_ax.plot(x, frame["seconds_behind"], color="tab:blue", label="behind")
+    seconds_ax.plot(x, frame["seconds_behind"], color=palette.SECONDS_BEHIND, label="behind")
     for ax, threshold in ((events_ax, max_events_behind), (seconds_ax, max_seconds_behind)):
         if threshold is not None:
-            ax.axhline(threshold, color="grey", linestyle="--", label=THRESHOLD_LABEL)
+            ax.axhline(threshold, color=palette.THRESHOLD, linestyle="--", label=THRESHOLD_LABEL)
     fired = frame["alert"].astype(bool)
-    events_ax.plot(x[fired], frame["events_behind"][fired], "v", color="tab:red", label=ALERT_LABEL)
+    events_ax.plot(
+        x[fired], frame["events_behind"][fired], "v", color=palette.ALERT, label=ALERT_LABEL
+    )
     events_ax.set_ylabel("events behind (events)")
     seconds_ax.set_ylabel("seconds behind (s)")
     seconds_ax.set_xlabel("simulated time since start (s)")

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from html import escape
 
+from cqrs_lab.presentation import palette
+
 WIDTH, HEIGHT, PAD = 420, 120, 34
 
 
@@ -42,8 +44,9 @@ def _panel(
         y = point(xs[0], threshold).split(",")[1]
         parts.append(
             f'<line class="cqrs-threshold" x1="{PAD}" x2="{WIDTH - PAD}" y1="{y}" y2="{y}" '
-            'stroke="#e03131" stroke-dasharray="4 3"/>'
-            f'<text x="{WIDTH - PAD}" y="{float(y) - 3:.1f}" text-anchor="end" fill="#e03131">'
+            f'stroke="{palette.THRESHOLD}" stroke-dasharray="4 3"/>'
+            f'<text x="{WIDTH - PAD}" y="{float(y) - 3:.1f}" text-anchor="end" '
+            f'fill="{palette.THRESHOLD}">'
             f"alert threshold {threshold:g}</text>"
         )
     return "".join(parts) + "</svg>"
@@ -67,14 +70,14 @@ def render_lag_chart(lab, window: int = 200) -> str:
             xs,
             events,
             label="events behind",
-            colour="#1c7ed6",
+            colour=palette.EVENTS_BEHIND,
             threshold=monitor.max_events_behind,
         )
         + _panel(
             xs,
             seconds,
             label="seconds behind",
-            colour="#f76707",
+            colour=palette.SECONDS_BEHIND,
             threshold=monitor.max_seconds_behind,
         )
         + "</div>"

@@ -10,6 +10,8 @@ import ipywidgets as widgets
 import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
+from cqrs_lab.presentation import palette
+
 
 def timed(step: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, float]:
     """Run ``step(*args, **kwargs)``; returns its result and the wall-clock seconds it took."""
@@ -22,7 +24,7 @@ def throughput_chart(rates: Mapping[str, float], *, title: str = "") -> Figure:
     """Horizontal bars of events per second (log scale: the modes differ 100-fold)."""
     fig, ax = plt.subplots(figsize=(7, 2.8))
     names = list(rates)
-    ax.barh(names, [rates[n] for n in names], color=["#c0392b", "#2980b9", "#27ae60"][: len(names)])
+    ax.barh(names, [rates[n] for n in names], color=list(palette.PROJECTION_MODES[: len(names)]))
     ax.set_xscale("log")
     values = [rates[n] for n in names]
     ax.set_xlim(min(values) / 3, max(values) * 5)  # room for the labels on a log axis

@@ -18,11 +18,12 @@ from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
 from cqrs_lab.observing.timeline import TimelineEntry
+from cqrs_lab.presentation import palette
 from cqrs_lab.presentation.timeline_axis import TimeAxis, drop_overlapping_labels, time_positions
 
-COLOURS = {"command": "#3b82f6", "event": "#f59e0b", "read-model": "#22c55e"}
-"""Event Modeling colours per timeline kind."""
-REJECTED = "#dc2626"
+COLOURS = palette.KINDS
+"""Event Modeling colours per timeline kind (see :mod:`~cqrs_lab.presentation.palette`)."""
+REJECTED = palette.REJECTED
 """Edge and cross of a rejected command."""
 LANES = {"command": 2, "event": 1, "read-model": 0}
 """Lane (y position) per kind: commands on top, read models at the bottom."""

@@ -68,3 +68,21 @@ def test_an_empty_or_wrong_frame_is_refused_with_the_reason():
         lag_chart(pd.DataFrame(columns=["second", "events_behind", "seconds_behind", "alert"]))
     with pytest.raises(ValueError, match="events_behind"):
         lag_chart(pd.DataFrame({"second": [0.0]}))
+
+
+def test_both_lag_charts_draw_each_series_in_the_same_palette_colour(burst):
+    import re
+
+    from matplotlib.colors import to_hex
+
+    from cqrs_lab.presentation import palette, render_lag_chart
+
+    fig = lag_chart(burst, max_events_behind=10)
+    events_ax, seconds_ax = fig.axes
+    plotted = [to_hex(line(ax, "behind").get_color()) for ax in (events_ax, seconds_ax)]
+    plt.close(fig)
+    lab = build_lab(seed=5, customers=workload_customers(5), stock=workload_stock())
+    simulate_burst(lab, orders=5, seconds_between=1, projector_every=5, batch_size=10)
+    svg = render_lag_chart(lab)
+    drawn = re.findall(r'<polyline fill="none" stroke="([^"]+)"', svg)
+    assert plotted == drawn == [palette.EVENTS_BEHIND, palette.SECONDS_BEHIND]
