@@ -1,17 +1,17 @@
 """Order domain events: what happened to an order, in the seed's field names.
 
 Unlike the seed, ``OrderItemAdded`` carries ``quantity`` and ``unit_price`` (its bug 2:
-the projection read fields the event never had).
+the projection read fields the event never had), within the same bounds as an
+:class:`~cqrs_lab.orders.values.OrderItem`: an event that breaks them (a tampered store, a
+bad migration) fails validation instead of turning a total into ``inf`` or NULL.
 """
 
 from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import Field
-
 from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.orders.values import Address
+from cqrs_lab.orders.values import Address, Quantity, UnitPrice
 
 
 class OrderEvent(DomainEvent):
@@ -35,8 +35,8 @@ class OrderItemAdded(OrderEvent):
     """A line was added to the order."""
 
     product_id: str
-    quantity: int = Field(gt=0)
-    unit_price: float = Field(ge=0)
+    quantity: Quantity
+    unit_price: UnitPrice
 
 
 class OrderCancelled(OrderEvent):

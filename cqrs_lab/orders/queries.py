@@ -22,12 +22,16 @@ class GetOrderById(Query):
     order_id: UUID
 
 
+MAX_PAGE = 1_000_000
+"""Highest page number: 100 million orders at 100 a page, and an offset SQL can hold."""
+
+
 class GetOrdersByCustomer(Query):
     """A customer's orders, newest first, optionally one status, a page at a time."""
 
     customer_id: UUID
     status: OrderStatus | None = None
-    page: int = Field(default=1, ge=1)
+    page: int = Field(default=1, ge=1, le=MAX_PAGE)
     page_size: int = Field(default=20, ge=1, le=100)
 
 
