@@ -14,6 +14,7 @@ from fastapi import FastAPI, Request, Response
 from cqrs_lab.api import customers, orders, projector
 from cqrs_lab.api.consistency import position_headers
 from cqrs_lab.api.errors import install_error_handlers
+from cqrs_lab.api.validation import BodySizeLimit
 from cqrs_lab.orders import Lab, build_lab
 from cqrs_lab.time_and_ids.clock import SystemClock
 from cqrs_lab.time_and_ids.ids import RandomIds
@@ -45,13 +46,17 @@ CONSISTENCY_ENV = "CQRS_LAB_CONSISTENCY"
 def create_app(lab: Lab) -> FastAPI:
     """A FastAPI app serving ``lab`` (kept as ``app.state.lab``)."""
     app = FastAPI(
-        title="cqrs_lab orders API", version="1", description=DESCRIPTION, openapi_tags=TAGS
+        title="cqrs_lab orders API",
+        version="1",
+        description=DESCRIPTION,
+        openapi_tags=TAGS,
     )
     app.state.lab = lab
     install_error_handlers(app)
     app.include_router(orders.router)
     app.include_router(customers.router)
     app.include_router(projector.router)
+    app.add_middleware(BodySizeLimit)  # inside the one below, so a 413 gets position headers
 
     @app.middleware("http")
     async def add_position_headers(

@@ -12,6 +12,7 @@ from cqrs_lab.api.dependencies import LabDep, MinPosition
 from cqrs_lab.api.errors import CustomerNotFoundError, error_responses
 from cqrs_lab.api.schemas import OrderPage
 from cqrs_lab.orders import GetOrdersByCustomer, OrderStatus, UnknownCustomerError
+from cqrs_lab.orders.queries import MAX_PAGE
 
 router = APIRouter(prefix="/api/v1", tags=["customers"])
 
@@ -27,7 +28,7 @@ async def list_customer_orders(
     customer_id: UUID,
     lab: LabDep,
     status: OrderStatus | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=100)] = 20,
     min_position: MinPosition = None,
 ) -> OrderPage:

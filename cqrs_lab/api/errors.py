@@ -1,24 +1,43 @@
-"""Domain errors to HTTP statuses, in one table.
+"""Errors to HTTP statuses, in one table, and every error body in one shape.
 
-Every handler rejects a command before anything is saved, so each of these responses
-means "nothing changed". Malformed requests never get this far: FastAPI answers them
-with 422 and the field's location (``["body", "items", 0, "quantity"]``).
+Every handler rejects a command before anything is saved, so each 4xx here means
+"nothing changed". Malformed requests never get this far: FastAPI answers them with 422
+and the field's location (``["body", "items", 0, "quantity"]``), made always
+serialisable in :mod:`cqrs_lab.api.validation`.
+
+A :class:`~cqrs_lab.ProjectionError` from the catch-up route is a 500 with a body naming
+the projection, the event's position and type. 500, because the request was fine (a 4xx
+would tell the client to change it) and retrying cannot help (a 409 says the client may
+resolve the conflict and resend): the server's own history holds an event its read model
+cannot apply. The projector rolled that batch back, so the read side stays consistent at
+its checkpoint (``X-Projection-Position``) until the projection or the event is fixed.
 """
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from cqrs_lab.api.consistency import (
     NotYetProjectedError,
     OrderNotInReadModelError,
     PositionBeyondHeadError,
 )
-from cqrs_lab.api.schemas import ErrorResponse
+from cqrs_lab.api.schemas import ErrorResponse, ProjectionFailure
+from cqrs_lab.api.validation import (
+    MAX_BODY_BYTES,
+    UnsupportedMediaTypeError,
+    answer_validation_error,
+    encodable,
+)
+from cqrs_lab.breaking.faults import InjectedCrash
 from cqrs_lab.orders import OrderNotFoundError, OrderRejected, UnknownCustomerError
+from cqrs_lab.read_side.projection import ProjectionError
 from cqrs_lab.write_side.event_store import ConcurrencyError
 
 
@@ -38,19 +57,49 @@ STATUS_FOR: dict[type[Exception], int] = {
     # Someone else changed the order between load and save: reload and retry.
     ConcurrencyError: 409,
     NotYetProjectedError: 409,
+    UnsupportedMediaTypeError: 415,
+    # The catch-up route: a read model cannot apply a stored event, or a planned crash.
+    ProjectionError: 500,
+    InjectedCrash: 500,
 }
 
 
+def _status_of(error: Exception) -> int:
+    return next(STATUS_FOR[t] for t in type(error).__mro__ if t in STATUS_FOR)
+
+
 async def _error_response(request: Request, error: Exception) -> JSONResponse:
-    status = next(STATUS_FOR[t] for t in type(error).__mro__ if t in STATUS_FOR)
-    body = ErrorResponse(detail=str(error), error=type(error).__name__)
-    return JSONResponse(body.model_dump(), status_code=status)
+    body = ErrorResponse(detail=encodable(str(error)), error=type(error).__name__)
+    return JSONResponse(body.model_dump(), status_code=_status_of(error))
+
+
+async def _projection_failed(request: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ProjectionError)
+    body = ProjectionFailure(
+        detail=encodable(str(error)),
+        error=type(error).__name__,
+        projection=error.projection,
+        position=error.position,
+        event_type=error.event_type,
+    )
+    return JSONResponse(body.model_dump(), status_code=500)
+
+
+async def _http_error(request: Request, error: Exception) -> JSONResponse:
+    """Starlette's own errors (404 route, 405 method, 413 body...) in the same shape."""
+    assert isinstance(error, HTTPException)
+    body = ErrorResponse(detail=str(error.detail), error=HTTPStatus(error.status_code).phrase)
+    return JSONResponse(body.model_dump(), status_code=error.status_code, headers=error.headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
-    """Answer every error in :data:`STATUS_FOR` with an :class:`ErrorResponse`."""
+    """Answer every error in :data:`STATUS_FOR` with an :class:`ErrorResponse` (a
+    :class:`ProjectionFailure` for a projection), and malformed requests with a safe 422."""
     for error_type in STATUS_FOR:
-        app.add_exception_handler(error_type, _error_response)
+        projection = issubclass(error_type, ProjectionError)
+        app.add_exception_handler(error_type, _projection_failed if projection else _error_response)
+    app.add_exception_handler(RequestValidationError, answer_validation_error)
+    app.add_exception_handler(HTTPException, _http_error)
 
 
 #: Example rejections for the OpenAPI docs: name -> (status, error type, detail).
@@ -99,13 +148,41 @@ EXAMPLES: dict[str, tuple[int, str, str]] = {
         "not yet projected: min_position 5 asked, the read side is at position 3 of 5; "
         "retry later (or POST /api/v1/projector/catch-up)",
     ),
+    "not_json": (
+        415,
+        "UnsupportedMediaTypeError",
+        "the request body must be JSON (Content-Type: application/json); "
+        "got Content-Type 'text/plain'",
+    ),
+    "too_large": (
+        413,
+        "Content Too Large",
+        f"the request body is larger than {MAX_BODY_BYTES} bytes",
+    ),
+    "projection_failed": (
+        500,
+        "ProjectionError",
+        "customer_stats cannot apply OrderItemAdded at position 7: order "
+        "00000000-0000-4000-8000-0000000000aa has no OrderCreated before this event",
+    ),
 }
 
+
+_EXAMPLE_EXTRAS: dict[str, dict[str, Any]] = {
+    "projection_failed": {
+        "projection": "customer_stats",
+        "position": 7,
+        "event_type": "OrderItemAdded",
+    }
+}
 
 _MEANING = {
     400: "Rejected (bad request or business rule); nothing was written.",
     404: "No such order or customer.",
     409: "Conflict with the current state; retry later.",
+    413: "The request body is too large; nothing was read.",
+    415: "The request body is not JSON; nothing was read.",
+    500: "A read model cannot apply a stored event; the read side stays at its checkpoint.",
 }
 
 
@@ -114,13 +191,13 @@ def error_responses(*names: str) -> dict[int | str, dict[str, Any]]:
     responses: dict[int | str, dict[str, Any]] = {}
     for name in names:
         status, error, detail = EXAMPLES[name]
+        model = ProjectionFailure if name == "projection_failed" else ErrorResponse
         entry = responses.setdefault(
-            status,
-            {"model": ErrorResponse, "description": _MEANING[status], "content": {}},
+            status, {"model": model, "description": _MEANING[status], "content": {}}
         )
         examples = entry["content"].setdefault("application/json", {"examples": {}})
         examples["examples"][name] = {
             "summary": error,
-            "value": {"detail": detail, "error": error},
+            "value": {"detail": detail, "error": error, **_EXAMPLE_EXTRAS.get(name, {})},
         }
     return responses

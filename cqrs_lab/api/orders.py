@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Body, Request, Response
+from fastapi import APIRouter, Body, Depends, Request, Response
 
 from cqrs_lab.api.consistency import (
     EVENTUAL_READS,
@@ -26,6 +26,7 @@ from cqrs_lab.api.schemas import (
     CommandAccepted,
     CreateOrderRequest,
 )
+from cqrs_lab.api.validation import require_json
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders import (
     CancelOrder,
@@ -53,7 +54,10 @@ def _accepted(lab: Lab, order_id: UUID, events: Sequence[DomainEvent]) -> Comman
     status_code=201,
     tags=["orders"],
     summary="Place an order",
-    responses=error_responses("insufficient_inventory", "unknown_product", "unknown_customer"),
+    responses=error_responses(
+        "insufficient_inventory", "unknown_product", "unknown_customer", "too_large", "not_json"
+    ),
+    dependencies=[Depends(require_json)],
 )
 async def create_order(
     body: Annotated[CreateOrderRequest, Body(openapi_examples=CREATE_ORDER_EXAMPLES)],
@@ -91,7 +95,8 @@ async def get_order(order_id: UUID, lab: LabDep, min_position: MinPosition = Non
     "/orders/{order_id}/cancel",
     tags=["orders"],
     summary="Cancel an order",
-    responses=error_responses("cancel_shipped", "order_not_found"),
+    responses=error_responses("cancel_shipped", "order_not_found", "too_large", "not_json"),
+    dependencies=[Depends(require_json)],
 )
 async def cancel_order(order_id: UUID, body: CancelOrderRequest, lab: LabDep) -> CommandAccepted:
     """Dispatch `CancelOrder`; a shipped or cancelled order cannot be cancelled (400)."""

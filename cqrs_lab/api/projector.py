@@ -10,6 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from cqrs_lab.api.dependencies import LabDep
+from cqrs_lab.api.errors import error_responses
 from cqrs_lab.api.schemas import CatchUpResult, ProjectorStatus
 
 router = APIRouter(prefix="/api/v1/projector", tags=["projector (teaching)"])
@@ -29,10 +30,16 @@ async def projector_status(lab: LabDep) -> ProjectorStatus:
     )
 
 
-@router.post("/catch-up", summary="Project every pending event now")
+@router.post(
+    "/catch-up",
+    summary="Project every pending event now",
+    responses=error_responses("projection_failed"),
+)
 async def catch_up(lab: LabDep) -> CatchUpResult:
     """Run the projector until every read model has every event (a lab control, not a
-    production route: a real projector would not wait to be asked)."""
+    production route: a real projector would not wait to be asked). If a read model cannot
+    apply an event, the answer is 500 naming the projection, position and event type; the
+    failing batch is rolled back, so the read side stays consistent at its checkpoint."""
     applied = lab.catch_up()
     return CatchUpResult(
         applied=applied, position=lab.projector.position, head=lab.event_store.head

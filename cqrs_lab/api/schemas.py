@@ -21,6 +21,7 @@ from cqrs_lab.orders import (
     OrderStatus,
     OrderView,
 )
+from cqrs_lab.orders.values import MAX_LINES_PER_ORDER, Text
 
 
 class _Body(BaseModel):
@@ -61,7 +62,7 @@ class CreateOrderRequest(_Body):
         json_schema_extra={"examples": [CREATE_ORDER_EXAMPLES["one_armchair"]["value"]]}
     )
     customer_id: UUID
-    items: list[OrderItem] = Field(min_length=1)
+    items: list[OrderItem] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
     shipping_address: Address
 
 
@@ -69,7 +70,7 @@ class CancelOrderRequest(_Body):
     """Why the order is cancelled (kept in the ``OrderCancelled`` event)."""
 
     model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "changed my mind"}]})
-    reason: str = Field(min_length=1)
+    reason: Text
 
 
 class CommandAccepted(BaseModel):
@@ -129,3 +130,15 @@ class ErrorResponse(BaseModel):
     )
     detail: str
     error: str = Field(description="The domain error's type, e.g. 'InvalidOperationError'.")
+
+
+class ProjectionFailure(ErrorResponse):
+    """A catch-up stopped: a read model cannot apply a stored event (500).
+
+    The projector rolled the failing batch back: every read model is still consistent, at
+    its checkpoint. Fix the projection (or dead-letter the event) and catch up again.
+    """
+
+    projection: str = Field(description="The read model that failed, e.g. 'customer_stats'.")
+    position: int = Field(description="Event store position of the event it could not apply.")
+    event_type: str = Field(description="That event's type, e.g. 'OrderItemAdded'.")

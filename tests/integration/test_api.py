@@ -5,6 +5,7 @@ Rejected requests must leave the event store (and so every read model) unchanged
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import warnings
@@ -13,7 +14,7 @@ import pytest
 
 pytest.importorskip("fastapi")
 
-from cqrs_lab import ConcurrencyError, SystemClock  # noqa: E402
+from cqrs_lab import ConcurrencyError, FaultPlan, SystemClock  # noqa: E402
 from cqrs_lab.api import app_factory, create_app  # noqa: E402
 from cqrs_lab.orders import (  # noqa: E402
     ADA,
@@ -159,6 +160,275 @@ def test_a_malformed_order_is_422_naming_the_field_and_writes_nothing(lab, clien
     assert response.status_code == 422
     assert [error["loc"] for error in response.json()["detail"]] == [location]
     assert snapshot(lab) == before
+
+
+# -- hostile requests: every malformed one is a clear 4xx, never a 500 ---------------------
+
+
+def raw_order(lines=1, bad_at=0, **bad) -> str:
+    """An order body as JSON text, so a test can send what ``json.dumps`` would not write
+    (``1e400``, ``NaN``, a lone surrogate escape). The line at ``bad_at`` takes the raw
+    JSON values in ``bad`` (``quantity="1e400"``)."""
+    good = {"product_id": '"CRUNCHY-ARMCHAIR"', "quantity": "1", "unit_price": "249.0"}
+    items = [
+        "{"
+        + ", ".join(f'"{k}": {v}' for k, v in (good | (bad if i == bad_at else {})).items())
+        + "}"
+        for i in range(lines)
+    ]
+    address = json.dumps(DEMO_ADDRESS.model_dump())
+    return (
+        f'{{"customer_id": "{ADA}", "items": [{", ".join(items)}], "shipping_address": {address}}}'
+    )
+
+
+JSON = {"content-type": "application/json"}
+ORDERS, CANCEL = "/api/v1/orders", f"/api/v1/orders/{UNKNOWN_ORDER}/cancel"
+CUSTOMER_ORDERS = f"/api/v1/customers/{ADA}/orders"
+HUGE = "1" + "0" * 18
+#: (method, url, body text or None, headers, status, what the answer must name)
+HOSTILE = {
+    # Numbers JSON can write but no price or quantity may be.
+    "price-1e400": ("POST", ORDERS, raw_order(unit_price="1e400"), JSON, 422, "unit_price"),
+    "price-NaN": ("POST", ORDERS, raw_order(unit_price="NaN"), JSON, 422, "unit_price"),
+    "price-Infinity": ("POST", ORDERS, raw_order(unit_price="Infinity"), JSON, 422, "unit_price"),
+    "price--Infinity": ("POST", ORDERS, raw_order(unit_price="-Infinity"), JSON, 422, "unit_price"),
+    "price-1e308": ("POST", ORDERS, raw_order(unit_price="1e308"), JSON, 422, "unit_price"),
+    "price-above-max": ("POST", ORDERS, raw_order(unit_price="100000.01"), JSON, 422, "unit_price"),
+    "price-sub-cent": ("POST", ORDERS, raw_order(unit_price="0.001"), JSON, 422, "unit_price"),
+    "price-negative": ("POST", ORDERS, raw_order(unit_price="-0.01"), JSON, 422, "unit_price"),
+    "price-true": ("POST", ORDERS, raw_order(unit_price="true"), JSON, 422, "unit_price"),
+    "price-text": ("POST", ORDERS, raw_order(unit_price='"249.0"'), JSON, 422, "unit_price"),
+    "price-null": ("POST", ORDERS, raw_order(unit_price="null"), JSON, 422, "unit_price"),
+    "price-huge-int": ("POST", ORDERS, raw_order(unit_price="9" * 400), JSON, 422, "unit_price"),
+    "quantity-1e400": ("POST", ORDERS, raw_order(quantity="1e400"), JSON, 422, "quantity"),
+    "quantity-above-max": ("POST", ORDERS, raw_order(quantity="10001"), JSON, 422, "quantity"),
+    "quantity-2**63": ("POST", ORDERS, raw_order(quantity=str(2**63)), JSON, 422, "quantity"),
+    "quantity-true": ("POST", ORDERS, raw_order(quantity="true"), JSON, 422, "quantity"),
+    "quantity-2.5": ("POST", ORDERS, raw_order(quantity="2.5"), JSON, 422, "quantity"),
+    "quantity-2.0": ("POST", ORDERS, raw_order(quantity="2.0"), JSON, 422, "quantity"),
+    "quantity--0.0": ("POST", ORDERS, raw_order(quantity="-0.0"), JSON, 422, "quantity"),
+    "quantity-text": ("POST", ORDERS, raw_order(quantity='"2"'), JSON, 422, "quantity"),
+    "third-line-quantity": (
+        "POST",
+        ORDERS,
+        raw_order(lines=3, bad_at=2, quantity="99999"),
+        JSON,
+        422,
+        "items.2.quantity",
+    ),
+    "101-lines": ("POST", ORDERS, raw_order(lines=101), JSON, 422, "items"),
+    # Odd text.
+    "product-id-10k-chars": (
+        "POST",
+        ORDERS,
+        raw_order(product_id=json.dumps("X" * 10_000)),
+        JSON,
+        422,
+        "product_id",
+    ),
+    "product-id-lone-surrogate": (
+        "POST",
+        ORDERS,
+        raw_order(product_id='"\\ud800"'),
+        JSON,
+        422,
+        "product_id",
+    ),
+    "product-id-NUL": (
+        "POST",
+        ORDERS,
+        raw_order(product_id='"ARM\\u0000CHAIR"'),
+        JSON,
+        400,
+        r"ARM\x00CHAIR",
+    ),
+    "product-id-unicode": (
+        "POST",
+        ORDERS,
+        raw_order(product_id='"ČAJNÍK-☕"'),
+        JSON,
+        400,
+        "ČAJNÍK-☕",
+    ),
+    "product-id-number": ("POST", ORDERS, raw_order(product_id="7"), JSON, 422, "product_id"),
+    "city-too-long": (
+        "POST",
+        ORDERS,
+        raw_order().replace('"London"', json.dumps("L" * 201)),
+        JSON,
+        422,
+        "city",
+    ),
+    # Missing, extra and misplaced fields; bodies that are not an order.
+    "customer-id-number": (
+        "POST",
+        ORDERS,
+        raw_order().replace(f'"{ADA}"', "42"),
+        JSON,
+        422,
+        "customer_id",
+    ),
+    "body-array": ("POST", ORDERS, "[]", JSON, 422, "body"),
+    "body-null": ("POST", ORDERS, "null", JSON, 422, "body"),
+    "body-empty": ("POST", ORDERS, "", JSON, 422, "body"),
+    "body-broken-json": ("POST", ORDERS, '{"customer_id": ', JSON, 422, "JSON decode error"),
+    "body-not-utf8": ("POST", ORDERS, b"\xff\xfe{", JSON, 400, "error parsing the body"),
+    "body-items-object": (
+        "POST",
+        ORDERS,
+        raw_order()
+        .replace('"items": [', '"items": {"0": ')
+        .replace('}], "shipping', '}}, "shipping'),
+        JSON,
+        422,
+        "items",
+    ),
+    "body-extra-field": ("POST", ORDERS, raw_order()[:-1] + ', "coupon": 1}', JSON, 422, "coupon"),
+    # Wrong content types, and a body too big to read.
+    "content-type-text": (
+        "POST",
+        ORDERS,
+        raw_order(),
+        {"content-type": "text/plain"},
+        415,
+        "text/plain",
+    ),
+    "content-type-form": (
+        "POST",
+        ORDERS,
+        "customer_id=1",
+        {"content-type": "application/x-www-form-urlencoded"},
+        415,
+        "x-www-form-urlencoded",
+    ),
+    "content-type-none": ("POST", ORDERS, raw_order(), {}, 415, "no Content-Type"),
+    "body-2MiB": (
+        "POST",
+        ORDERS,
+        raw_order()[:-1] + ', "pad": "' + "x" * 2**21 + '"}',
+        JSON,
+        413,
+        "larger than",
+    ),
+    "cancel-reason-number": ("POST", CANCEL, '{"reason": 5}', JSON, 422, "reason"),
+    "cancel-reason-too-long": (
+        "POST",
+        CANCEL,
+        json.dumps({"reason": "r" * 201}),
+        JSON,
+        422,
+        "reason",
+    ),
+    "cancel-reason-null": ("POST", CANCEL, '{"reason": null}', JSON, 422, "reason"),
+    "cancel-as-text": ("POST", CANCEL, "too red", {"content-type": "text/plain"}, 415, "JSON"),
+    # Paths and query strings.
+    "page-1e18": ("GET", f"{CUSTOMER_ORDERS}?page={HUGE}", None, {}, 422, "page"),
+    "page-1e30": ("GET", f"{CUSTOMER_ORDERS}?page={HUGE}{HUGE}", None, {}, 422, "page"),
+    "page-true": ("GET", f"{CUSTOMER_ORDERS}?page=true", None, {}, 422, "page"),
+    "page-size-1.5": ("GET", f"{CUSTOMER_ORDERS}?page_size=1.5", None, {}, 422, "page_size"),
+    "page-size-negative": ("GET", f"{CUSTOMER_ORDERS}?page_size=-1", None, {}, 422, "page_size"),
+    "status-wrong-case": ("GET", f"{CUSTOMER_ORDERS}?status=PENDING", None, {}, 422, "status"),
+    "min-position-1e400": (
+        "GET",
+        f"/api/v1/orders/{UNKNOWN_ORDER}?min_position=1e400",
+        None,
+        {},
+        422,
+        "min_position",
+    ),
+    "order-id-long": ("GET", f"/api/v1/orders/{'a' * 5000}", None, {}, 422, "order_id"),
+    "order-id-NUL": ("GET", "/api/v1/orders/%00", None, {}, 422, "order_id"),
+    "customer-id-emoji": (
+        "GET",
+        "/api/v1/customers/%F0%9F%98%80/orders",
+        None,
+        {},
+        422,
+        "customer_id",
+    ),
+    "unknown-route": ("GET", "/api/v1/refunds", None, {}, 404, "Not Found"),
+    "wrong-method": ("DELETE", ORDERS, None, {}, 405, "Method Not Allowed"),
+}
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "body", "headers", "status", "named"), HOSTILE.values(), ids=HOSTILE.keys()
+)
+def test_every_malformed_request_is_a_clear_4xx_and_writes_nothing(
+    lab, client, method, url, body, headers, status, named
+):
+    place(client)
+    client.post("/api/v1/projector/catch-up")  # so a page past the end meets real rows
+    before = snapshot(lab)
+    response = client.request(method, url, content=body, headers=headers)
+    assert response.status_code == status, response.text[:500]
+    answer = response.json()  # always JSON, whatever was sent
+    detail = answer["detail"]
+    if isinstance(detail, list):  # a 422: the field's location, as dotted text
+        said = " ".join(".".join(map(str, e["loc"])) + " " + e["msg"] for e in detail)
+    else:
+        said = f"{detail} {answer.get('error', '')}"
+    assert named in said, said[:500]
+    assert snapshot(lab) == before
+
+
+def test_a_non_finite_price_is_echoed_back_as_text_in_the_422(client):
+    response = client.post(ORDERS, content=raw_order(unit_price="NaN"), headers=JSON)
+    assert response.status_code == 422
+    [error] = response.json()["detail"]
+    assert error["loc"] == ["body", "items", 0, "unit_price"]
+    assert (error["msg"], error["input"]) == ("Input should be a finite number", "nan")
+
+
+def test_a_long_refused_value_is_echoed_back_cut_short(client):
+    body = raw_order(product_id=json.dumps("X" * 10_000))
+    [error] = client.post(ORDERS, content=body, headers=JSON).json()["detail"]
+    assert error["input"] == "X" * 100 + "... (10000 characters)"
+
+
+def test_a_price_of_negative_zero_is_stored_as_zero(lab, client):
+    placed = client.post(ORDERS, content=raw_order(unit_price="-0.0"), headers=JSON).json()
+    client.post("/api/v1/projector/catch-up")
+    view = client.get(f"/api/v1/orders/{placed['order_id']}").json()
+    assert str(view["total_amount"]) == "0.0"
+    assert str(lab.event_store.read_all()[-1].event.unit_price) == "0.0"
+
+
+# -- a projection that cannot apply an event ------------------------------------------------
+
+
+def test_a_projection_error_in_catch_up_is_a_500_naming_projection_position_and_event():
+    lab = build_lab(seed=1, faults=FaultPlan(poison={2: "customer_stats"}))
+    with TestClient(create_app(lab)) as client:
+        place(client)
+        response = client.post("/api/v1/projector/catch-up")
+        assert response.status_code == 500
+        assert response.json() == {
+            "detail": "customer_stats cannot apply OrderItemAdded at position 2: "
+            "injected handler failure (poison)",
+            "error": "PoisonedEventError",
+            "projection": "customer_stats",
+            "position": 2,
+            "event_type": "OrderItemAdded",
+        }
+        # The batch was rolled back: the read side is where it was, and says so.
+        assert positions(response) == (0, 2, 2)
+        lab.projector.faults.heal()
+        assert client.post("/api/v1/projector/catch-up").json()["position"] == 2
+
+
+def test_the_catch_up_route_documents_its_500(client):
+    schema = client.get("/openapi.json").json()
+    catch_up = schema["paths"]["/api/v1/projector/catch-up"]["post"]
+    example = catch_up["responses"]["500"]["content"]["application/json"]["examples"]
+    assert set(example["projection_failed"]["value"]) == {
+        "detail",
+        "error",
+        "projection",
+        "position",
+        "event_type",
+    }
 
 
 # -- GET /api/v1/orders/{order_id}: eventual consistency ---------------------------------

@@ -75,3 +75,11 @@ def test_uvicorn_serves_the_demo_app_place_catch_up_and_read(demo_environment):
         assert read.json()["customer_name"] == "Ada Lovelace"
         assert read.json()["total_amount"] == 249.0
         assert http.get("/docs").status_code == 200
+
+        # A price JSON parses to NaN: a 422 naming it, over a real socket (it was a 500).
+        nan = placed.request.content.replace(b"249.0", b"NaN")
+        refused = http.post(
+            "/api/v1/orders", content=nan, headers={"content-type": "application/json"}
+        )
+        assert refused.status_code == 422
+        assert refused.json()["detail"][0]["loc"] == ["body", "items", 0, "unit_price"]
