@@ -100,10 +100,15 @@ def _drop_run_timestamps(notebook: Path) -> None:
 
 def postgres() -> None:
     setup()
+    command = [str(PY), "-m", "cqrs_lab.write_side.postgres_server", *sys.argv[2:]]
+    print("+", " ".join(command), flush=True)
+    server = subprocess.Popen(command, cwd=ROOT)
     try:
-        run(PY, "-m", "cqrs_lab.write_side.postgres_server", *sys.argv[2:])
+        server.wait()
     except KeyboardInterrupt:
-        print("PostgreSQL stopped.")
+        server.terminate()  # on SIGTERM it stops PostgreSQL and deletes the data
+        server.wait()
+    print("PostgreSQL stopped.")
 
 
 def bench() -> None:

@@ -230,17 +230,24 @@ def serve_until_interrupted(port: int | None = None) -> None:
     """Start a server, print its DSN, and keep it until Ctrl-C (``python3 tasks.py postgres``)."""
     signal.signal(signal.SIGTERM, signal.default_int_handler)  # `kill` stops it cleanly too
     started = time.perf_counter()
-    with PostgresServer(port=port) as server:
+    server = PostgresServer(port=port)
+    try:
+        server.start()
         print(f"PostgreSQL ({server.bin}) ready in {time.perf_counter() - started:.1f} s")
         print(server.dsn)
         if port is not None:
             print(server.tcp_dsn)
         print("Ctrl-C stops it and deletes its data.", flush=True)
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            pass
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        # Ctrl-C reaches this process and tasks.py alike, which then sends SIGTERM: a
+        # second signal must not cut the clean-up short and leave the data behind.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        server.stop()
 
 
 if __name__ == "__main__":
