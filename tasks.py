@@ -6,6 +6,10 @@
     python3 tasks.py notebooks [NAME ...]
                                 re-execute every notebook in place (refresh stored outputs),
                                 or only those whose file name contains a NAME (e.g. 09)
+    python3 tasks.py exercises [NAME ...]
+                                regenerate the learner notebooks from their solved twins in
+                                solutions/ (stubs instead of solutions) and re-execute both
+    python3 tasks.py wheelhouse collect every pinned wheel into wheelhouse/ (offline install)
     python3 tasks.py postgres [--port N]
                                 start a private PostgreSQL server, print its DSN, and keep
                                 it until Ctrl-C (its data is deleted then)
@@ -98,6 +102,58 @@ def _drop_run_timestamps(notebook: Path) -> None:
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
+def exercises() -> None:
+    """Solved twins are the source: execute solutions/NN, derive notebooks/NN, execute it."""
+    setup()
+    wanted = sys.argv[2:]
+    for solved in sorted((ROOT / "solutions").glob("*.ipynb")):
+        if wanted and not any(name in solved.name for name in wanted):
+            continue
+        _execute(solved)
+        run(PY, "-m", "cqrs_lab.exercises.twins", ROOT, solved.name)
+        _execute(ROOT / "notebooks" / solved.name)
+
+
+def _execute(notebook: Path) -> None:
+    run(
+        PY,
+        "-m",
+        "jupyter",
+        "nbconvert",
+        "--to",
+        "notebook",
+        "--execute",
+        "--inplace",
+        "--ExecutePreprocessor.timeout=300",
+        notebook,
+    )
+    _drop_run_timestamps(notebook)
+
+
+def wheelhouse() -> None:
+    """Download every pinned wheel (and this project's own) into wheelhouse/ for a room
+    without network: ``pip install --no-index --find-links wheelhouse -c constraints.txt
+    -e ".[dev]"`` then installs from it."""
+    setup()
+    target = ROOT / "wheelhouse"
+    run(
+        PY,
+        "-m",
+        "pip",
+        "download",
+        "--disable-pip-version-check",
+        "--dest",
+        target,
+        "-c",
+        CONSTRAINTS,
+        ".[dev]",
+        "setuptools>=68",
+        "wheel",
+    )
+    run(PY, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", target, ".")
+    print(f"wheelhouse ready: {len(list(target.iterdir()))} files in {target.name}/")
+
+
 def postgres() -> None:
     setup()
     command = [str(PY), "-m", "cqrs_lab.write_side.postgres_server", *sys.argv[2:]]
@@ -137,6 +193,8 @@ COMMANDS = {
     "lab": lab,
     "test": test,
     "notebooks": notebooks,
+    "exercises": exercises,
+    "wheelhouse": wheelhouse,
     "postgres": postgres,
     "bench": bench,
     "lock": lock,
