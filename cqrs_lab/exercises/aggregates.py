@@ -6,6 +6,7 @@ from typing import Any
 
 import duckdb
 
+from cqrs_lab import DomainEvent
 from cqrs_lab.exercises.checking import NotYet, exercise
 from cqrs_lab.exercises.fixtures import (
     ARMCHAIR,
@@ -17,16 +18,22 @@ from cqrs_lab.exercises.fixtures import (
     item_added,
     place,
 )
-from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.orders.catalogue import ADA, DEMO_ADDRESS, DEMO_CUSTOMERS
-from cqrs_lab.orders.commands import CreateOrder
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    DEMO_CUSTOMERS,
+    CreateOrder,
+    CustomerService,
+    InvalidOperationError,
+    Order,
+    OrderCreated,
+    OrderItem,
+    OrderItemAdded,
+    OrderRejected,
+    OrderShipped,
+    build_lab,
+)
 from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection
-from cqrs_lab.orders.errors import InvalidOperationError, OrderRejected
-from cqrs_lab.orders.events import OrderCreated, OrderItemAdded, OrderShipped
-from cqrs_lab.orders.lab import build_lab
-from cqrs_lab.orders.order import Order
-from cqrs_lab.orders.services import CustomerService
-from cqrs_lab.orders.values import OrderItem
 
 
 class _ShipsAnything(Order):

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from cqrs_lab.orders.catalogue import ADA, DEMO_ADDRESS
-from cqrs_lab.orders.commands import CreateOrder
-from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
-from cqrs_lab.orders.values import Address, OrderItem
+from cqrs_lab.orders import (
+    ADA,
+    DEMO_ADDRESS,
+    Address,
+    CreateOrder,
+    OrderCancelled,
+    OrderCreated,
+    OrderItem,
+    OrderItemAdded,
+    OrderShipped,
+)
 
 ORDER_ID = UUID("00000000-0000-4000-8000-0000000000e1")
 ARMCHAIR = OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)

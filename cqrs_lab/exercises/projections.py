@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from typing import Any
 
+from cqrs_lab import WriteModelAccessError
 from cqrs_lab.exercises.checking import NotYet, exercise
 from cqrs_lab.exercises.fixtures import ARMCHAIR, KEYBOARDS, LAMP, created, item_added, place
-from cqrs_lab.messaging.query_bus import WriteModelAccessError
-from cqrs_lab.orders.catalogue import ADA, GRACE
-from cqrs_lab.orders.commands import CancelOrder, ShipOrder
-from cqrs_lab.orders.events import created_order_id
-from cqrs_lab.orders.lab import build_lab
-from cqrs_lab.orders.values import OrderStatus
+from cqrs_lab.orders import (
+    ADA,
+    GRACE,
+    CancelOrder,
+    OrderStatus,
+    ShipOrder,
+    build_lab,
+    created_order_id,
+)
 
 
 def _fold(projection: Any, events: list) -> dict:

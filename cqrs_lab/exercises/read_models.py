@@ -6,11 +6,17 @@ from typing import Any
 
 from cqrs_lab.exercises.checking import NotYet, exercise
 from cqrs_lab.exercises.fixtures import ARMCHAIR, LAMP, place
-from cqrs_lab.orders.catalogue import ADA, ALAN, DEMO_ADDRESS, GRACE
-from cqrs_lab.orders.commands import CancelOrder, ShipOrder
-from cqrs_lab.orders.events import created_order_id
-from cqrs_lab.orders.lab import build_lab
-from cqrs_lab.orders.projections import CustomerStatsProjection
+from cqrs_lab.orders import (
+    ADA,
+    ALAN,
+    DEMO_ADDRESS,
+    GRACE,
+    CancelOrder,
+    CustomerStatsProjection,
+    ShipOrder,
+    build_lab,
+    created_order_id,
+)
 
 
 def _lab_with_projection(projection: Any, seed: int):
