@@ -61,7 +61,7 @@ CATCH_UP_BATCH = 50_000
 
 #: Rounds of refused deliveries (each already re-read three times) before ``catch_up``
 #: gives up and says so.
-_STALLED_ROUNDS = 3
+_STALLED_ROUNDS = 10
 
 #: Progress callback: ``(events_done, events_total)``.
 Progress = Callable[[int, int], None]
