@@ -4,7 +4,8 @@ Item and cancel events name only the order, so the projection keeps a lookup tab
 its own, ``customer_stats_orders`` (order -> customer, amount, cancelled), to know whose
 totals to change. Cancelled orders do not count as spent. The base class,
 :class:`TablesProjection`, loads the rows each event names (by field name: ``order_id``,
-``customer_id``), folds the batch and writes both tables.
+``customer_id``), folds the batch and writes both tables; an event for an order that has
+no row (no ``OrderCreated`` before it) fails with the name of the missing row.
 """
 
 from __future__ import annotations
@@ -67,8 +68,6 @@ class CustomerStatsProjection(TablesProjection):
                         "total_spent": 0.0,
                     }
                 customers[event.customer_id]["order_count"] += 1
-            case _ if event.order_id not in orders:
-                raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
             case OrderItemAdded():
                 order = orders[event.order_id]
                 amount = event.quantity * event.unit_price

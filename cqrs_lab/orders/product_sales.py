@@ -57,8 +57,6 @@ class ProductSalesProjection(TablesProjection):
                     "lines": "{}",
                     "cancelled": False,
                 }
-            case _ if event.order_id not in orders:
-                raise LookupError(f"order {event.order_id} has no OrderCreated before this event")
             case OrderItemAdded():
                 order = orders[event.order_id]
                 lines = json.loads(order["lines"])

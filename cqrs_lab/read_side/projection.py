@@ -37,6 +37,7 @@ __all__ = [
     "Projection",
     "ProjectionError",
     "Row",
+    "RowNotFoundError",
     "RowProjection",
     "Table",
     "TableRows",
@@ -106,6 +107,20 @@ class Projection(ABC):
         """
 
 
+class RowNotFoundError(KeyError):
+    """``rows[key]`` for a key the table has no row for (a ``LookupError``, so a fold
+    that meets it raises :class:`ProjectionError` with this message)."""
+
+    def __init__(self, table: Table, key: Hashable) -> None:
+        super().__init__(key)
+        self.table = table.name
+        self.key = key
+        self.message = f"{table.name} has no row with {table.key} {key}"
+
+    def __str__(self) -> str:
+        return self.message
+
+
 class TableRows(dict[Hashable, Row]):
     """The rows of one table a batch works on, by key: a dict that knows what is stored.
 
@@ -140,7 +155,7 @@ class TableRows(dict[Hashable, Row]):
             self.load([key])
             if dict.__contains__(self, key):
                 return dict.__getitem__(self, key)
-        raise KeyError(key)
+        raise RowNotFoundError(self.table, key)
 
     def __contains__(self, key: object) -> bool:
         if dict.__contains__(self, key):
