@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from cqrs_lab.messaging.messages import Query
 from cqrs_lab.orders.values import OrderStatus
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
+from cqrs_lab.read_side.records import records
 
 
 class GetOrderById(Query):
@@ -76,9 +77,7 @@ class CustomerStatsView(_View):
 
 
 def _fetch(db: ReadOnlyConnection, sql: str, params: list) -> list[dict]:
-    cursor = db.execute(sql, params)
-    names = [d[0] for d in cursor.description]
-    return [dict(zip(names, row)) for row in cursor.fetchall()]
+    return records(db.execute(sql, params))
 
 
 class GetOrderByIdHandler:

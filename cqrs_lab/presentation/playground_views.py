@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from cqrs_lab.read_side.records import records
 from cqrs_lab.write_side.event_store import RecordedEvent
 
 #: Event type -> background colour (Event Modeling orange family, one shade per type).
@@ -176,9 +177,7 @@ CUSTOMER_COLUMNS = ["customer_name", "order_count", "cancelled_count", "total_sp
 
 
 def _records(lab, sql: str, parameters: list) -> list[dict]:
-    result = lab.read_db.execute(sql, parameters)
-    names = [d[0] for d in result.description]
-    return [dict(zip(names, row)) for row in result.fetchall()]
+    return records(lab.read_db.execute(sql, parameters))
 
 
 def newest_orders(lab, limit: int = 10) -> tuple[list[dict], int]:

@@ -38,6 +38,7 @@ from cqrs_lab.orders.values import OrderItem, OrderStatus
 from cqrs_lab.read_side.columns import naive_utc
 from cqrs_lab.read_side.projection import Projection, RowProjection, Table
 from cqrs_lab.read_side.projector import Projector
+from cqrs_lab.read_side.records import first_record
 from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
 from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
 from cqrs_lab.write_side.aggregate import Aggregate
@@ -121,9 +122,7 @@ class CrudOrders:
 
     def order(self, order_id: UUID) -> dict | None:
         """The order's one row as a dict, or None."""
-        cursor = self.db.execute("SELECT * FROM orders WHERE id = ?", [order_id])
-        row = cursor.fetchone()
-        return dict(zip([d[0] for d in cursor.description], row)) if row else None
+        return first_record(self.db.execute("SELECT * FROM orders WHERE id = ?", [order_id]))
 
     def table(self) -> pd.DataFrame:
         """The whole ``orders`` table, oldest first."""
