@@ -2,9 +2,9 @@
 models end equal to a from-scratch rebuild and to a plain-Python fold of the events.
 
 Each example runs a short random script of commands (some rejected, some resent),
-projector steps, and faults from :class:`cqrs_lab.FaultPlan` (duplicates, reversed
+projector steps, faults from :class:`cqrs_lab.FaultPlan` (duplicates, reversed
 batches, crashes before commit and between batches, poison under a random dead-letter
-policy). Then it heals the poison, restarts until no crash is pending, retries the dead
+policy), and hostile SQL sent through ``read_db``, which must change nothing. Then it heals the poison, restarts until no crash is pending, retries the dead
 letters, and compares. Everything runs on the simulated clock in in-memory DuckDB.
 """
 
@@ -16,7 +16,7 @@ import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cqrs_lab import FaultPlan, InjectedCrash, check_consistency
+from cqrs_lab import FaultPlan, InjectedCrash, ReadOnlyError, check_consistency
 from cqrs_lab.orders import (
     ADA,
     ALAN,
@@ -44,11 +44,49 @@ items = st.lists(
     min_size=1,
     max_size=3,
 )
+# -- read-side write attempts: every one must be refused and change nothing ---------------
+
+TABLES = ["order_summary", "customer_stats", "customer_stats_orders", "projector_checkpoints"]
+hostile_sql = st.one_of(
+    st.builds(
+        "WITH x AS (DELETE FROM {} RETURNING *) SELECT count(*) FROM x".format,
+        st.sampled_from(TABLES),
+    ),
+    st.builds(
+        "WITH x AS (UPDATE projector_checkpoints SET position = position + {} RETURNING *) "
+        "SELECT count(*) FROM x".format,
+        st.integers(1, 9),
+    ),
+    st.builds(
+        "EXPLAIN ANALYZE UPDATE projector_checkpoints SET position = {}".format, st.integers(0, 9)
+    ),
+    st.builds(
+        "EXPLAIN ANALYZE {} TABLE {}".format,
+        st.sampled_from(["DROP", "TRUNCATE"]),
+        st.sampled_from(TABLES),
+    ),
+    st.builds("SELECT 1; DELETE FROM {}".format, st.sampled_from(TABLES)),
+    st.sampled_from(
+        [
+            "WITH x AS (UPDATE order_summary SET total_amount = 0 RETURNING *) SELECT 1 FROM x",
+            "WITH x AS (INSERT INTO customer_stats (customer_id) VALUES (uuid()) RETURNING *) "
+            "SELECT 1 FROM x",
+            "SELECT * FROM read_csv('/etc/passwd')",
+            "EXPLAIN ANALYZE COPY order_summary TO 'leak.csv'",
+            "EXPLAIN ANALYZE SET schema = 'elsewhere'",
+            "SELECT * FROM enable_logging()",
+            "ATTACH ':memory:' AS elsewhere",
+            "",
+        ]
+    ),
+)
+
 operations = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(CUSTOMERS), items),
     st.tuples(st.sampled_from(["cancel", "ship", "resend"]), st.integers(0, 20)),
     st.tuples(st.just("step"), st.integers(1, 4)),
     st.tuples(st.just("catch_up")),
+    st.tuples(st.just("read_side_write"), hostile_sql),
     st.tuples(
         st.sampled_from(["duplicate", "reverse", "crash_before_commit", "crash_between", "poison"]),
         st.integers(0, 20),
@@ -81,11 +119,25 @@ def run(lab, script):
                 lab.projector.step(op[1])
             elif op[0] == "catch_up":
                 lab.catch_up()
+            elif op[0] == "read_side_write":
+                attempt_write(lab, op[1])
             else:
                 inject(lab, plan, op)
         except (OrderRejected, InjectedCrash):
             pass
         lab.clock.advance(1)
+
+
+def attempt_write(lab, sql):
+    """Send hostile SQL through the read side: refused, and the checkpoints stay put."""
+    checkpoints = lab.projector.checkpoints()
+    try:
+        lab.read_db.execute(sql)
+    except (ReadOnlyError, ValueError):
+        pass
+    else:
+        raise AssertionError(f"read_db ran {sql!r}")
+    assert lab.projector.checkpoints() == checkpoints
 
 
 def inject(lab, plan, op):
