@@ -142,3 +142,30 @@ def test_the_consistency_check_names_each_differing_value(lab):
         "9",
         "2",
     )
+
+
+def test_the_consistency_check_reports_missing_rows_and_ignores_float_noise(lab):
+    three_orders(lab)
+    lab.catch_up()
+    con = lab.projector.connection
+    [(gone,)] = con.execute("SELECT id FROM order_summary WHERE version = 4").fetchall()
+    con.execute("DELETE FROM order_summary WHERE id = ?", [gone])
+    con.execute("UPDATE customer_stats SET total_spent = total_spent + 1e-12")
+    report = check_consistency(lab)
+    rows = report.differences.to_dict("records")
+    assert rows == [
+        {
+            "table": "order_summary",
+            "key": str(gone),
+            "column": "(whole row)",
+            "live": "missing",
+            "rebuilt": "present",
+        }
+    ]
+    assert str(report).startswith("INCONSISTENT: order_summary: 1 row(s) differ")
+
+
+def test_a_lab_without_read_models_is_consistent():
+    lab = three_orders(build_lab(seed=1, read_models=()))
+    report = check_consistency(lab)
+    assert report.ok and report.differences.empty
