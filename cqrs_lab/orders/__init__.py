@@ -35,6 +35,7 @@ from cqrs_lab.orders.events import (
 )
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 from cqrs_lab.orders.lab import Catalogue, Lab, build_lab
+from cqrs_lab.orders.lab_folder import LabFolderMismatchError
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.product_sales import (
     GetProductSales,
@@ -97,6 +98,7 @@ __all__ = [
     "InvalidOperationError",
     "InventoryService",
     "Lab",
+    "LabFolderMismatchError",
     "Order",
     "OrderCancelled",
     "OrderCreated",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 from uuid import UUID
 
@@ -26,6 +27,7 @@ from cqrs_lab.observing.timeline import Timeline
 from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
+from cqrs_lab.orders.lab_folder import open_lab_folder
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.orders.queries import (
@@ -44,10 +46,13 @@ from cqrs_lab.read_side.time_travel import read_models_as_of
 from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
 from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
 from cqrs_lab.write_side.event_store import InMemoryEventStore
+from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import EventSourcedRepository
+from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")
+EventStore = InMemoryEventStore | SQLiteEventStore | PostgresEventStore
 
 
 @dataclass(frozen=True)
@@ -69,7 +74,7 @@ class Lab:
 
     clock: Clock
     ids: IdSource
-    event_store: InMemoryEventStore
+    event_store: EventStore
     command_bus: CommandBus
     query_bus: QueryBus
     projector: Projector
@@ -109,6 +114,12 @@ class Lab:
     def add_read_model(self, projection: Projection) -> None:
         """Start a new projection on the running lab (it starts from position 0)."""
         self.projector.add(projection)
+
+    def close(self) -> None:
+        """Close the read-model database and a durable event store (their files stay)."""
+        self.projector.connection.close()
+        if not isinstance(self.event_store, InMemoryEventStore):
+            self.event_store.close()
 
     # -- views ------------------------------------------------------------------------
 
@@ -155,6 +166,8 @@ def build_lab(
     dead_letter_policy: DeadLetterPolicy = "raise",
     faults: FaultPlan | None = None,
     command_retries: int = 0,
+    event_store: EventStore | None = None,
+    path: str | Path | None = None,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
@@ -172,13 +185,28 @@ def build_lab(
         dead_letter_policy: what a poison event does: ``"raise"``, ``"stop"`` or ``"skip"``.
         faults: a :class:`~cqrs_lab.FaultPlan` to break delivery on purpose.
         command_retries: how often the command bus retries after a ``ConcurrencyError``.
+        event_store: the store to write to (default: a new :class:`InMemoryEventStore`);
+            the lab's clock defaults to the store's, which stamps ``recorded_at``.
+        path: a folder that keeps the lab (events in SQLite, read models in DuckDB);
+            building it again continues where it stopped: same events and read models, a
+            clock that starts after the last event, ids never handed out before. Read
+            models ahead of the events, or from another lab, are refused.
 
     The lab's clock and ids are its own: its bus stamps the commands it is sent and runs
     their handlers on them; building another lab changes nothing here.
     """
     if consistency not in ("async", "inline"):
         raise ValueError(f"consistency must be 'async' or 'inline', got {consistency!r}")
-    clock = clock or SimulatedClock()
+    folder = None
+    if path is not None:
+        if event_store is not None or database != ":memory:":
+            raise ValueError("path= keeps its own event store and database; pass neither")
+        folder = open_lab_folder(path)
+        event_store, database = folder.event_store, folder.read_models
+        clock = clock or folder.resumed_clock()
+        ids = ids or folder.resumed_ids(seed)
+        event_store.clock = clock
+    clock = clock or (event_store.clock if event_store is not None else SimulatedClock())
     ids = ids or SeededIds(seed)
 
     customer_service = CustomerService(DEMO_CUSTOMERS if customers is None else customers)
@@ -191,7 +219,7 @@ def build_lab(
         ),
     )
 
-    event_store = InMemoryEventStore(clock)
+    event_store = event_store if event_store is not None else InMemoryEventStore(clock)
     orders = EventSourcedRepository(event_store, Order)
     command_bus = CommandBus(EventPublisher(), retries=command_retries, clock=clock, ids=ids)
     command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
@@ -215,6 +243,8 @@ def build_lab(
         dead_letter_policy=dead_letter_policy,
         faults=faults,
     )
+    if folder is not None:
+        folder.refuse_read_models_ahead(projector.checkpoints())
     read_db = ReadOnlyConnection(connection)
     query_bus = QueryBus()
     query_bus.register(GetOrderById, GetOrderByIdHandler(read_db))
