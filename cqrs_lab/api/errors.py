@@ -88,7 +88,11 @@ async def _projection_failed(request: Request, error: Exception) -> JSONResponse
 async def _http_error(request: Request, error: Exception) -> JSONResponse:
     """Starlette's own errors (404 route, 405 method, 413 body...) in the same shape."""
     assert isinstance(error, HTTPException)
-    body = ErrorResponse(detail=str(error.detail), error=HTTPStatus(error.status_code).phrase)
+    detail = str(error.detail)
+    if error.status_code == 400 and error.__cause__ is not None:
+        # FastAPI's "There was an error parsing the body": say what the parser met.
+        detail = f"{detail}: {error.__cause__}"[:300]
+    body = ErrorResponse(detail=encodable(detail), error=HTTPStatus(error.status_code).phrase)
     return JSONResponse(body.model_dump(), status_code=error.status_code, headers=error.headers)
 
 

@@ -63,7 +63,7 @@ class OrderItem(_Value):
     ``MAX_UNIT_PRICE`` (100,000.00) in whole cents, and an order at most
     ``MAX_LINES_PER_ORDER`` (100) lines. So a line totals at most 10^9 and an order at most
     10^11: far inside a DOUBLE column, and small enough that float rounding stays below a
-    thousandth of a cent (``round(total, 2)`` is the exact total). A customer's sum over
+    tenth of a cent (``round(total, 2)`` is the exact total). A customer's sum over
     any number of orders stays finite. Without bounds, ``unit_price=1e308`` made a total of
     ``inf``, and cancelling it ``inf - inf = NaN``, which the read model stored as NULL.
 

@@ -274,6 +274,30 @@ HOSTILE = {
     "body-empty": ("POST", ORDERS, "", JSON, 422, "body"),
     "body-broken-json": ("POST", ORDERS, '{"customer_id": ', JSON, 422, "JSON decode error"),
     "body-not-utf8": ("POST", ORDERS, b"\xff\xfe{", JSON, 400, "error parsing the body"),
+    "body-latin-1": (
+        "POST",
+        ORDERS,
+        raw_order().replace("London", "Lond\xf6n").encode("latin-1"),
+        JSON,
+        400,
+        "can't decode byte 0xf6",
+    ),
+    "body-nested-100k-deep": (
+        "POST",
+        ORDERS,
+        "[" * 100_000 + "]" * 100_000,
+        JSON,
+        400,
+        "maximum recursion depth",
+    ),
+    "quantity-5000-digits": (
+        "POST",
+        ORDERS,
+        raw_order(quantity="9" * 5000),
+        JSON,
+        400,
+        "Exceeds the limit (4300 digits)",
+    ),
     "body-items-object": (
         "POST",
         ORDERS,
@@ -321,6 +345,7 @@ HOSTILE = {
         "reason",
     ),
     "cancel-reason-null": ("POST", CANCEL, '{"reason": null}', JSON, 422, "reason"),
+    "cancel-reason-surrogate": ("POST", CANCEL, '{"reason": "\\udfff"}', JSON, 422, "reason"),
     "cancel-as-text": ("POST", CANCEL, "too red", {"content-type": "text/plain"}, 415, "JSON"),
     # Paths and query strings.
     "page-1e18": ("GET", f"{CUSTOMER_ORDERS}?page={HUGE}", None, {}, 422, "page"),
@@ -329,6 +354,7 @@ HOSTILE = {
     "page-size-1.5": ("GET", f"{CUSTOMER_ORDERS}?page_size=1.5", None, {}, 422, "page_size"),
     "page-size-negative": ("GET", f"{CUSTOMER_ORDERS}?page_size=-1", None, {}, 422, "page_size"),
     "status-wrong-case": ("GET", f"{CUSTOMER_ORDERS}?status=PENDING", None, {}, 422, "status"),
+    "status-NUL": ("GET", f"{CUSTOMER_ORDERS}?status=%00", None, {}, 422, "status"),
     "min-position-1e400": (
         "GET",
         f"/api/v1/orders/{UNKNOWN_ORDER}?min_position=1e400",
