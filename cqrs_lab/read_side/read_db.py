@@ -39,9 +39,7 @@ SESSION_SETTINGS = ("schema", "search_path", "TimeZone")
 
 _BEGIN = duckdb.extract_statements("BEGIN TRANSACTION READ ONLY")[0]
 _ROLLBACK = duckdb.extract_statements("ROLLBACK")[0]
-_HINT = (
-    "Read models change only through events: dispatch a command and let the projector update them."
-)
+_HINT = "Read models change only through events: dispatch a command and let the projector run."
 
 
 class ReadOnlyError(PermissionError):
