@@ -11,8 +11,7 @@ from cqrs_lab import (
     read_models_as_of,
     tamper_event,
 )
-from cqrs_lab.orders import build_lab
-from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
+from cqrs_lab.orders import CustomerStatsProjection, OrderProjection, build_lab
 from cqrs_lab.write_side.event_source import EventSource, SourceUpTo
 from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 from tests.builders import three_orders
