@@ -19,16 +19,9 @@ from pydantic import ValidationError
 
 from cqrs_lab.messaging.command_bus import CommandIdReusedError
 from cqrs_lab.messaging.registry import NoHandlerFoundError
-from cqrs_lab.orders import (
-    DEMO_ADDRESS,
-    CancelOrder,
-    CreateOrder,
-    GetOrderById,
-    InvalidOperationError,
-    OrderItem,
-    ShipOrder,
-)
+from cqrs_lab.orders import CancelOrder, GetOrderById, InvalidOperationError, ShipOrder
 from cqrs_lab.presentation import flow_tokens as flow
+from cqrs_lab.presentation.demo_orders import default_order, order_for_too_many
 from cqrs_lab.presentation.flow_diagram import FlowDiagram
 from cqrs_lab.presentation.flow_svg import FlowCounts, render_flow
 from cqrs_lab.presentation.playground_views import describe_error, short_id
@@ -102,7 +95,7 @@ class FlowView:
     ) -> None:
         self.lab = lab
         self.state = flow.FlowState()
-        self.build_command = command or self._default_order
+        self.build_command = command or (lambda: default_order(lab))
         self.on_change = on_change
         self.auto_project = w.Checkbox(value=True, description="projector takes 1 event per step")
         self.auto_project.add_class("cqrs-flow-auto")
@@ -114,7 +107,7 @@ class FlowView:
         self.step_button = _button("Step ▶", "cqrs-flow-step", "info")
         self.diagram = FlowDiagram()
         self.send_button.on_click(lambda _: self.send())
-        self.refuse_button.on_click(lambda _: self.send(self._too_many))
+        self.refuse_button.on_click(lambda _: self.send(lambda: order_for_too_many(lab)))
         self.ship_button.on_click(lambda _: self.send(lambda: ShipOrder(order_id=self._newest())))
         self.cancel_button.on_click(
             lambda _: self.send(lambda: CancelOrder(order_id=self._newest(), reason="flow view"))
@@ -232,20 +225,3 @@ class FlowView:
         if not streams:
             raise ValueError("no order yet: send a CreateOrder first")
         return streams[-1]
-
-    def _default_order(self) -> CreateOrder:
-        catalogue = self.lab.catalogue
-        product = next(iter(catalogue.stock))
-        return CreateOrder(
-            customer_id=next(iter(catalogue.customers)),
-            items=[OrderItem(product_id=product, quantity=1, unit_price=catalogue.prices[product])],
-            shipping_address=DEMO_ADDRESS,
-        )
-
-    def _too_many(self) -> CreateOrder:
-        order = self._default_order()
-        item = order.items[0]
-        stock = self.lab.catalogue.stock[item.product_id]
-        return order.model_copy(
-            update={"items": [item.model_copy(update={"quantity": stock + 1_000})]}
-        )
