@@ -23,6 +23,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
+from cqrs_lab import ConcurrencyError, InjectedCrash, ProjectionError
 from cqrs_lab.api.consistency import (
     NotYetProjectedError,
     OrderNotInReadModelError,
@@ -35,10 +36,7 @@ from cqrs_lab.api.validation import (
     answer_validation_error,
     encodable,
 )
-from cqrs_lab.breaking.faults import InjectedCrash
 from cqrs_lab.orders import OrderNotFoundError, OrderRejected, UnknownCustomerError
-from cqrs_lab.read_side.projection import ProjectionError
-from cqrs_lab.write_side.event_store import ConcurrencyError
 
 
 class CustomerNotFoundError(UnknownCustomerError):

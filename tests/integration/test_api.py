@@ -444,6 +444,20 @@ def test_a_projection_error_in_catch_up_is_a_500_naming_projection_position_and_
         assert client.post("/api/v1/projector/catch-up").json()["position"] == 2
 
 
+def test_a_crash_injected_into_catch_up_is_a_500_naming_it_and_the_next_call_recovers():
+    lab = build_lab(seed=1, faults=FaultPlan(crash_before_commit=1))
+    with TestClient(create_app(lab)) as client:
+        place(client)
+        response = client.post("/api/v1/projector/catch-up")
+        assert response.status_code == 500
+        assert response.json() == {
+            "detail": "injected crash before commit (batch ending at position 2)",
+            "error": "InjectedCrash",
+        }
+        assert positions(response) == (0, 2, 2)
+        assert client.post("/api/v1/projector/catch-up").json()["position"] == 2
+
+
 def test_the_catch_up_route_documents_its_500(client):
     schema = client.get("/openapi.json").json()
     catch_up = schema["paths"]["/api/v1/projector/catch-up"]["post"]
