@@ -1,4 +1,4 @@
-"""PostgreSQL for the tests: one private server per test session, a fresh database per test.
+"""PostgreSQL for the tests: one private server per test session, a fresh schema per test.
 
 The server is started by the project itself (:class:`cqrs_lab.write_side.postgres_server.
 PostgresServer`), so these tests need no PostgreSQL installed by hand, and they are never
@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from uuid import uuid4
 
-import psycopg
 import pytest
 
 from cqrs_lab.write_side.postgres_server import PostgresServer
@@ -28,6 +27,8 @@ def postgres_dsn(postgres_server):
 
     A schema is ten times quicker to make than a database, and just as separate here.
     """
+    import psycopg  # here, not at the top: a suite run without the postgres extra still collects
+
     name = f"test_{uuid4().hex[:16]}"
     with psycopg.connect(postgres_server.dsn, autocommit=True) as admin:
         admin.execute(f"CREATE SCHEMA {name}")
