@@ -158,3 +158,25 @@ def test_the_events_an_order_raises_are_validated_and_built_as_by_hand():
     unvalidated = OrderItem.model_construct(product_id="X", quantity=0, unit_price=1.0)
     with pytest.raises(ValidationError, match="OrderItemAdded\nquantity"):
         Order.create(ADA, [unvalidated], DEMO_ADDRESS)
+
+
+class TestRaiseEvent:
+    def test_the_aggregate_fills_in_its_id_the_next_version_and_the_time(self):
+        order = Order.from_history(ID, [CREATED.model_copy(update={"version": 1})])
+        shipped = order._raise_event(OrderShipped)
+        assert (shipped.order_id, shipped.version, order.version) == (ID, 2, 2)
+        assert shipped.occurred_at.tzinfo is not None
+        assert order.pending_events == [shipped]
+
+    def test_fields_are_validated_like_the_event_constructor(self):
+        order = Order.from_history(ID, [CREATED.model_copy(update={"version": 1})])
+        with pytest.raises(ValidationError, match="OrderItemAdded\nquantity"):
+            order._raise_event(OrderItemAdded, product_id="X", quantity=0, unit_price=1.0)
+        assert (order.version, order.pending_events) == (1, [])
+
+    @pytest.mark.parametrize("field", ["order_id", "version"])
+    def test_the_id_and_version_cannot_be_given(self, field):
+        order = Order(ID)
+        with pytest.raises(TypeError, match="order_id and version are stamped by Order"):
+            order._raise_event(OrderCreated, **{field: ID if field == "order_id" else 1})
+        assert order.version == 0
