@@ -16,6 +16,10 @@ The contract an adapter promises (the event-store contract tests check it):
   ``after + 1, after + 2, ...`` up to ``head``;
 - ``read_all`` returns them oldest first and never more than ``limit``;
 - an event, once returned at a position, is returned at that position again (append-only).
+
+A wrapper (a view, a faulty transport) keeps the source it wraps in a ``source`` attribute,
+as :class:`SourceUpTo` does, so whatever is recorded about a store (say, damage done on
+purpose by :func:`cqrs_lab.tamper_event`) is found through any number of wrappers.
 """
 
 from __future__ import annotations
