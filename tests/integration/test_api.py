@@ -399,6 +399,23 @@ def test_every_malformed_request_is_a_clear_4xx_and_writes_nothing(
     assert snapshot(lab) == before
 
 
+def test_a_body_sent_in_chunks_is_cut_off_at_the_limit_with_a_413(lab, client):
+    def chunks():  # no Content-Length: the size is only known by reading
+        yield raw_order()[:-1].encode() + b', "pad": "'
+        for _ in range(20):
+            yield b"x" * 2**16
+        yield b'"}'
+
+    before = snapshot(lab)
+    response = client.post(ORDERS, content=chunks(), headers=JSON)
+    assert response.status_code == 413
+    assert response.json() == {
+        "detail": "the request body is larger than 1048576 bytes",
+        "error": "Request Entity Too Large",
+    }
+    assert snapshot(lab) == before
+
+
 def test_a_non_finite_price_is_echoed_back_as_text_in_the_422(client):
     response = client.post(ORDERS, content=raw_order(unit_price="NaN"), headers=JSON)
     assert response.status_code == 422
