@@ -3,6 +3,9 @@
 Each module here is one view; re-export its public functions below.
 """
 
+from cqrs_lab.presentation.blue_green_race import BlueGreenView, render_race
+from cqrs_lab.presentation.fault_panel import FaultPanel
+from cqrs_lab.presentation.flow_view import FlowView
 from cqrs_lab.presentation.lab_map import lab_map
 from cqrs_lab.presentation.lag_chart import lag_chart
 from cqrs_lab.presentation.lag_svg import render_lag_chart
@@ -15,11 +18,17 @@ from cqrs_lab.presentation.playground_views import (
     render_events,
     render_order_summary,
 )
+from cqrs_lab.presentation.stepper_view import ProjectionStepper
 from cqrs_lab.presentation.stream import key_fields, short_id, stream_table
 from cqrs_lab.presentation.throughput import progress_bar, throughput_chart, timed
 from cqrs_lab.presentation.timeline_chart import COLOURS, REJECTED, is_rejected, timeline_chart
 
 __all__: list[str] = [
+    "BlueGreenView",
+    "FaultPanel",
+    "FlowView",
+    "ProjectionStepper",
+    "render_race",
     "COLOURS",
     "Playground",
     "REJECTED",

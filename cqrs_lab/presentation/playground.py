@@ -29,6 +29,7 @@ from cqrs_lab.presentation.playground_views import (
     short_id,
     top_customers,
 )
+from cqrs_lab.presentation.playground_visualizer import Visualizer
 from cqrs_lab.presentation.playground_widgets import PlaygroundWidgets
 
 
@@ -54,6 +55,9 @@ class Playground(PlaygroundWidgets):
         self._rebuilds = 0
         self._build_widgets()
         self._wire()
+        self.visualizer = Visualizer(self)
+        """The flow view, stepper, fault panel and blue-green race, as tabs at the bottom."""
+        self.widget.children += (self.visualizer.widget,)
         self.refresh()
         self.travel_to(lab.event_store.head)
 
@@ -260,6 +264,7 @@ class Playground(PlaygroundWidgets):
             f"mode <b>{lab.consistency}</b>{' (paused)' if self.paused else ''}; "
             f"checkpoints {lab.projector.checkpoints()}; clock {lab.clock.now():%H:%M:%S}"
         )
+        self.visualizer.refresh()
 
     def _refresh_orders(self) -> None:
         streams = self.lab.event_store.stream_ids()

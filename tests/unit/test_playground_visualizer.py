@@ -1,0 +1,50 @@
+"""The playground carries the visualizer: its tabs act on the playground's lab and redraw it."""
+
+from cqrs_lab.presentation import Playground
+
+
+def test_the_playground_has_the_four_visualizer_tabs(lab):
+    app = Playground(lab)
+    tab = app.visualizer.widget
+    assert tab in app.widget.children
+    assert tab.titles == ("Flow", "Stepper", "Faults", "Blue-green")
+    assert "cqrs-visualizer" in tab._dom_classes
+    assert "cqrs-flow-view" in tab.children[0]._dom_classes
+    assert "cqrs-stepper" in tab.children[1]._dom_classes
+    assert "cqrs-fault-panel" in tab.children[2]._dom_classes
+
+
+def test_the_flow_sends_the_forms_order_and_the_dashboard_redraws(lab):
+    app = Playground(lab)
+    app.form.fill(lines=[("SILENT-KEYBOARD", 2)])
+    app.visualizer.flow.send_button.click()
+    assert lab.event_store.head == 2
+    assert 'data-head="2"' in app.events.value  # the event table above saw it
+    for _ in range(7):
+        app.visualizer.flow.step_button.click()
+    assert 'data-rows="1"' in app.order_summary.value
+
+
+def test_a_command_from_the_dashboard_shows_in_the_flow_counts(lab):
+    app = Playground(lab)
+    app.create_order()
+    assert f"head {lab.event_store.head}<" in app.visualizer.flow.html
+    assert f'data-head="{lab.event_store.head}"' in app.visualizer.flow.html
+
+
+def test_opening_the_stepper_tab_takes_in_new_events(lab):
+    app = Playground(lab)
+    app.create_order()
+    app.visualizer.widget.selected_index = 1
+    assert app.visualizer.stepper.positions == list(range(1, lab.event_store.head + 1))
+
+
+def test_a_fault_run_from_the_panel_redraws_the_dashboard(lab):
+    app = Playground(lab)
+    app.create_order()
+    app.visualizer.faults.fault.value = "crash before commit"
+    app.visualizer.faults.arm_button.click()
+    app.visualizer.faults.run_button.click()
+    assert "cqrs-verdict-identical" in app.visualizer.faults.verdict.value
+    app.visualizer.faults.run_button.click()
+    assert f'data-position="{lab.event_store.head}"' in app.events.value
