@@ -79,7 +79,8 @@ class Lab:
     query_bus: QueryBus
     projector: Projector
     read_db: ReadOnlyConnection
-    """Read-only DuckDB access to every read model (writes are refused)."""
+    """Reads every read model; DuckDB refuses any write through it, and any file access
+    (see :mod:`cqrs_lab.read_side.read_db`). The projector holds the only writable connection."""
     customers: CustomerService
     inventory: InventoryService
     catalogue: Catalogue
