@@ -5,6 +5,7 @@ a restarted lab or another process sees it: nothing comes from the writer's memo
 """
 
 import sqlite3
+import threading
 from datetime import UTC, datetime, timedelta, timezone
 from uuid import UUID
 
@@ -139,3 +140,27 @@ def test_the_tables_are_readable_sql_for_a_learner(postgres_dsn):
         ).fetchall()
     assert rows[0] == (1, "OrderCreated", topic_of(OrderCreated), "London")
     assert [row[1] for row in rows] == ["OrderCreated", "OrderItemAdded", "OrderShipped"]
+
+
+def test_store_objects_appending_at_once_from_threads_share_one_gap_free_log(open_store):
+    stores = [open_store() for _ in range(4)]  # four connections, as four processes would have
+
+    def write(store, writer):
+        stream = UUID(int=writer, version=4)
+        for version in range(1, 26):
+            store.append(
+                stream,
+                [OrderShipped(order_id=stream, version=version)],
+                expected_version=version - 1,
+            )
+
+    threads = [threading.Thread(target=write, args=(s, w)) for w, s in enumerate(stores, 1)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    read = open_store().read_all()
+    assert [r.position for r in read] == list(range(1, 101))
+    assert sorted((r.stream_id.int, r.version) for r in read) == sorted(
+        (UUID(int=w, version=4).int, v) for w in range(1, 5) for v in range(1, 26)
+    )
