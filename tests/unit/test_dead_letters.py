@@ -100,21 +100,21 @@ def test_a_handler_failure_without_a_position_is_traced_to_its_event_by_replayin
     ids = three_orders(lab)
     lab.dispatch(CancelOrder(order_id=ids[0], reason="late"))  # position 10
     projection = lab.projector.projections["customer_stats"]
-    original = projection._apply
+    original = projection.apply
 
-    def broken(orders, customers, event):
+    def broken(rows, event):
         if event.version == 4:
             raise RuntimeError("bug in the cancel branch")
-        original(orders, customers, event)
+        original(rows, event)
 
-    projection._apply = broken
+    projection.apply = broken
     lab.catch_up()
     assert letters(lab) == [("customer_stats", 10, "OrderCancelled", 1, "skipped")]
     assert (
         lab.projector.dead_letters.frame().loc[0, "error"]
         == "RuntimeError: bug in the cancel branch"
     )
-    projection._apply = original
+    projection.apply = original
     lab.projector.retry_dead_letters()
     assert check_consistency(lab).ok
 
