@@ -32,6 +32,7 @@ import threading
 from abc import ABC, abstractmethod
 from collections import OrderedDict
 from collections.abc import Callable
+from threading import get_ident
 from typing import Any
 
 from cqrs_lab.messaging.in_flight import InFlight
@@ -106,8 +107,9 @@ class CommandBus:
         self._results: OrderedDict[int, tuple[Command | DomainEvent, ...]] = OrderedDict()
         """Accepted ``command_id.int`` -> ``(command, *events)``, one tuple per remembered
         command. Keyed by the id's integer, which hashes in C (``UUID.__hash__`` is Python)."""
-        self._in_flight: dict[int, InFlight] = {}
-        """Commands being handled right now, by ``command_id.int``."""
+        self._in_flight: dict[int, int | InFlight] = {}
+        """Commands being handled right now, by ``command_id.int``: the handling thread's
+        id, or an :class:`InFlight` once a resend waits for it."""
         self._lock = threading.Lock()
         """Guards stamping, the memory, the in-flight map and the counters."""
         self._fields_sets: dict[type, list[set[str]]] = {}
@@ -154,9 +156,11 @@ class CommandBus:
                     self.resends += 1
                     return earlier
                 running = self._in_flight.get(key)
-                if running is None:
-                    self._in_flight[key] = flight = InFlight(self._lock)
+                if running is None:  # ours: mark it with this thread's id
+                    self._in_flight[key] = get_ident()
                     break
+                if type(running) is int:  # the first resend to arrive sets up the waiting
+                    running = self._in_flight[key] = InFlight(self._lock, running)
             # The same command is being handled right now: wait for it, then look again.
             if blocking:
                 running.wait_blocking()
@@ -164,17 +168,16 @@ class CommandBus:
                 await running.wait()
         try:
             events = await self._handle(handler, command)
-            resent = False
         except DuplicateCommandError as stored:  # the store holds it: answer as a resend
-            events, resent = [recorded.event for recorded in stored.recorded], True
+            events = [recorded.event for recorded in stored.recorded]
+            self._land(key, command, events, resent=True)
+            return events
         except BaseException as error:  # rejected, or cancelled: nothing to remember
-            self._land(key, flight)
+            self._land(key)
             if isinstance(error, Exception):
                 self._notify(command, None, error)
             raise
-        self._land(key, flight, command, events, resent)
-        if resent:
-            return events
+        self._land(key, command, events)
         self._notify(command, events, None)
         publisher = self.event_publisher
         if isinstance(publisher, EventPublisher):
@@ -187,20 +190,20 @@ class CommandBus:
     def _land(
         self,
         key: int,
-        flight: InFlight,
         command: Command | None = None,
         events: list[DomainEvent] | None = None,
         resent: bool = False,
     ) -> None:
-        """Remember the result (if any), leave the in-flight map, then wake the waiters:
+        """Remember the result (if any), leave the in-flight map, then wake any waiters:
         in that order, so a woken resend finds the result instead of running again."""
         with self._lock:
-            if events is not None:
+            if events is not None and self.remember:
                 self._remember(command, events)
             if resent:
                 self.resends += 1
-            del self._in_flight[key]
-        flight.finish()
+            waiting = self._in_flight.pop(key)
+        if type(waiting) is not int:
+            waiting.finish()
 
     def _stamp(self, command: Command) -> None:
         """Fill in the ``command_id`` and ``timestamp`` the sender left out, on the command

@@ -5,7 +5,10 @@ timeout, a double click, two threads) must not run the handler a second time: th
 waits for the first send and then gets its result. The waiter may be an asyncio task on
 the same loop (``asyncio.gather(bus.dispatch(c), bus.dispatch(c))``), a task on another
 thread's loop, or a thread without a loop (``lab.dispatch`` from a worker thread); each is
-woken the way it can be woken. Nothing is allocated for waiting unless someone waits.
+woken the way it can be woken.
+
+Nothing is allocated unless someone waits: the bus marks a command in flight with the id
+of the thread handling it, and only a duplicate turns that mark into an :class:`InFlight`.
 """
 
 from __future__ import annotations
@@ -15,13 +18,17 @@ import threading
 
 
 class InFlight:
-    """One command in flight. ``lock`` is the bus's lock, which guards every field here."""
+    """One command in flight that someone waits for.
+
+    ``lock`` is the bus's lock, which guards every field here; ``owner`` is the id of the
+    thread handling the command.
+    """
 
     __slots__ = ("_lock", "_owner", "_done", "_event", "_waiters")
 
-    def __init__(self, lock: threading.Lock) -> None:
+    def __init__(self, lock: threading.Lock, owner: int) -> None:
         self._lock = lock
-        self._owner = threading.get_ident()
+        self._owner = owner
         self._done = False
         self._event: threading.Event | None = None
         self._waiters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future]] = []
