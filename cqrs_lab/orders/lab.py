@@ -27,7 +27,7 @@ from cqrs_lab.observing.timeline import Timeline
 from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
-from cqrs_lab.orders.lab_folder import open_lab_folder
+from cqrs_lab.orders.lab_folder import ids_after, open_lab_folder
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.orders.queries import (
@@ -44,7 +44,7 @@ from cqrs_lab.read_side.projector import Lag, Projector
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
 from cqrs_lab.read_side.time_travel import read_models_as_of
 from cqrs_lab.time_and_ids.clock import Clock, SimulatedClock
-from cqrs_lab.time_and_ids.ids import IdSource, SeededIds
+from cqrs_lab.time_and_ids.ids import IdSource
 from cqrs_lab.write_side.event_store import InMemoryEventStore
 from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import EventSourcedRepository
@@ -187,7 +187,8 @@ def build_lab(
         faults: a :class:`~cqrs_lab.FaultPlan` to break delivery on purpose.
         command_retries: how often the command bus retries after a ``ConcurrencyError``.
         event_store: the store to write to (default: a new :class:`InMemoryEventStore`);
-            the lab's clock defaults to the store's, which stamps ``recorded_at``.
+            the lab's clock defaults to the store's, which stamps ``recorded_at``, and a
+            store that holds events gets seeded ids it has not used (see ``ids_after``).
         path: a folder that keeps the lab (events in SQLite, read models in DuckDB);
             building it again continues where it stopped: same events and read models, a
             clock that starts after the last event, ids never handed out before. Read
@@ -205,10 +206,9 @@ def build_lab(
         folder = open_lab_folder(path)
         event_store, database = folder.event_store, folder.read_models
         clock = clock or folder.resumed_clock()
-        ids = ids or folder.resumed_ids(seed)
         event_store.clock = clock
     clock = clock or (event_store.clock if event_store is not None else SimulatedClock())
-    ids = ids or SeededIds(seed)
+    ids = ids or ids_after(seed, event_store.head if event_store is not None else 0)
 
     customer_service = CustomerService(DEMO_CUSTOMERS if customers is None else customers)
     inventory = InventoryService(DEMO_STOCK if stock is None else stock)

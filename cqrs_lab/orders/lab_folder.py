@@ -43,18 +43,6 @@ class LabFolder:
         last = self.event_store.read_all(after=head - 1) if head else []
         return SimulatedClock(max([LAB_EPOCH, *(r.recorded_at for r in last)]))
 
-    def resumed_ids(self, seed: int) -> SeededIds:
-        """Seeded ids that differ from those already used: seeded by ``seed`` and the head.
-
-        A new lab (head 0) draws exactly what ``SeededIds(seed)`` draws; a reopened one a
-        fresh, still reproducible sequence, so no order id is handed out twice.
-        """
-        head = self.event_store.head
-        if head == 0:
-            return SeededIds(seed)
-        digest = hashlib.sha256(f"{seed}:{head}".encode()).digest()
-        return SeededIds(int.from_bytes(digest[:16], "big"))
-
     def refuse_read_models_ahead(self, checkpoints: dict[str, int]) -> None:
         """Raise if a read model has applied events the store does not hold.
 
@@ -76,6 +64,19 @@ class LabFolder:
         """Close both files."""
         self.read_models.close()
         self.event_store.close()
+
+
+def ids_after(seed: int, head: int) -> SeededIds:
+    """Seeded ids for a lab whose store already holds ``head`` events.
+
+    An empty store (head 0) gets exactly what ``SeededIds(seed)`` draws; a store with events
+    a fresh, still reproducible sequence seeded by ``seed`` and the head, so a lab reopened
+    on its events never hands out an order id it used before.
+    """
+    if head == 0:
+        return SeededIds(seed)
+    digest = hashlib.sha256(f"{seed}:{head}".encode()).digest()
+    return SeededIds(int.from_bytes(digest[:16], "big"))
 
 
 def open_lab_folder(path: str | Path) -> LabFolder:

@@ -42,6 +42,17 @@ def test_a_lab_runs_on_a_durable_event_store(kind, tmp_path, request):
     lab.close()
 
 
+def test_a_lab_on_a_store_that_holds_events_never_reuses_an_order_id(tmp_path):
+    first = build_lab(event_store=SQLiteEventStore(tmp_path / "events.sqlite", SimulatedClock()))
+    old_order = place_an_armchair_order(first)
+    first.close()
+
+    again = build_lab(event_store=SQLiteEventStore(tmp_path / "events.sqlite", SimulatedClock()))
+    new_order = place_an_armchair_order(again)  # with SeededIds(42) again: ConcurrencyError
+    assert new_order != old_order and again.event_store.head == 4
+    again.close()
+
+
 def test_a_kept_lab_continues_where_it_stopped(tmp_path):
     first = build_lab(path=tmp_path / "ada")
     old_order = place_an_armchair_order(first)
