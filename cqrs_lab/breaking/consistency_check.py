@@ -59,8 +59,17 @@ class ConsistencyReport:
 
 
 def check_consistency(target: Any) -> ConsistencyReport:
-    """Compare ``target``'s read models (a Projector, or a lab) with a from-scratch rebuild."""
+    """Compare ``target``'s read models (a Projector, or a lab) with a from-scratch rebuild.
+
+    The projector is paused meanwhile, so tables and checkpoints are read from one moment
+    even while other threads catch up.
+    """
     projector: Projector = getattr(target, "projector", target)
+    with projector.paused():
+        return _check(projector)
+
+
+def _check(projector: Projector) -> ConsistencyReport:
     groups: dict[int, list[Projection]] = defaultdict(list)
     for name, projection in projector.projections.items():
         groups[projector.checkpoints()[name]].append(projection)

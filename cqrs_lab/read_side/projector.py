@@ -233,6 +233,17 @@ class Projector:
         with self._lock:
             return retry_dead_letters(self)
 
+    @contextmanager
+    def paused(self) -> Iterator[None]:
+        """Hold the projector still: no batch starts or commits until the block ends.
+
+        For readers that must see tables and checkpoints from one moment (the consistency
+        check) while other threads may be catching up. The same thread may run the
+        projector inside the block.
+        """
+        with self._lock:
+            yield
+
     # -- the transaction and what runs inside it -------------------------------------------
 
     @contextmanager

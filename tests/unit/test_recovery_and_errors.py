@@ -211,3 +211,34 @@ def test_a_cut_over_that_fails_midway_changes_nothing(lab):
         race.cut_over()
     assert (snapshot(lab), lab.projector.checkpoints()) == before
     assert not race.cut and "updated_at" not in lab.read_model("order_summary")
+
+
+def test_a_consistency_check_while_another_thread_catches_up_sees_one_moment():
+    lab = build_lab(seed=4, batch_size=1)
+    for _ in range(15):
+        lab.dispatch(armchair_and_keyboards())
+    start, errors, reports = threading.Barrier(2), [], []
+
+    def catch_up():
+        start.wait()
+        try:
+            lab.projector.catch_up()
+        except Exception as error:
+            errors.append(error)
+
+    def check():
+        start.wait()
+        try:
+            for _ in range(3):
+                reports.append(check_consistency(lab))
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=catch_up), threading.Thread(target=check)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert all(report.ok for report in reports), [str(r) for r in reports]
+    assert lab.projector.position == lab.event_store.head
