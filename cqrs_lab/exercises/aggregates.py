@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 import duckdb
 
@@ -17,6 +18,7 @@ from cqrs_lab.exercises.fixtures import (
     created,
     item_added,
     place,
+    shipped,
 )
 from cqrs_lab.orders import (
     ADA,
@@ -271,3 +273,42 @@ def _event_order(answer: Any) -> None:
             "One event per line.",
             "[created] + [item events].",
         )
+
+
+@exercise(
+    "02-order-id",
+    "Fix the seed's bug 5: the id of the order a command created",
+    hints=(
+        "Do not trust the position of an event in the list: look for the event that means "
+        "'an order was created'.",
+        "for event in events: if isinstance(event, OrderCreated): return event.order_id; after "
+        'the loop: raise LookupError("no OrderCreated among the events").',
+    ),
+)
+def _order_id(answer: Any) -> None:
+    old, new = ORDER_ID, UUID("00000000-0000-4000-8000-0000000000e2")
+    placed = [created(new), item_added(ARMCHAIR, 2, new), item_added(LAMP, 3, new)]
+    if answer(placed) != new:
+        raise NotYet(
+            "for a newly placed order your answer is not its id",
+            "The OrderCreated event carries the new order's id.",
+            "Return event.order_id of the OrderCreated.",
+        )
+    replaced = [cancelled(3, old), created(new), item_added(ARMCHAIR, 2, new)]
+    got = answer(replaced)
+    if got != new:
+        which = "the old, cancelled order's" if got == old else f"{got}"
+        raise NotYet(
+            f"when a command cancels an old order and creates a new one, you answered {which} id",
+            "events[0] is whatever happened first, not the order that was created.",
+            "Look for the OrderCreated among the events, wherever it is.",
+        )
+    try:
+        found = answer([shipped(4, old)])
+    except LookupError:
+        return
+    raise NotYet(
+        f"for events with no OrderCreated your answer returned {found!r} instead of raising",
+        "No order was created: say so loudly, as created_order_id does.",
+        'raise LookupError("no OrderCreated among the events")',
+    )

@@ -171,3 +171,36 @@ def _read_side_handler(answer: Any) -> None:
             "Ask the read model each time; do not cache answers.",
             "Run the SELECT inside handle.",
         )
+
+
+@exercise(
+    "03-all-pages",
+    "Read every page of a paged query",
+    hints=(
+        "A page shorter than page_size is the last one; an empty page means there is no more.",
+        "page = 1; loop: views = lab.query(GetOrdersByCustomer(customer_id=..., page=page, "
+        "page_size=...)); collect; stop when len(views) < page_size; page += 1.",
+    ),
+)
+def _all_pages(answer: Any) -> None:
+    lab = build_lab(seed=36, stock={"MIDNIGHT-LAMP": 1000})
+    ids = []
+    for n in range(45):
+        lab.clock.advance(60)
+        ids.append(created_order_id(lab.dispatch(place(ADA if n % 5 else GRACE, LAMP))))
+    lab.catch_up()
+    ada = [i for n, i in enumerate(ids) if n % 5][::-1]  # 36 orders, newest first
+    got = [getattr(v, "id", v) for v in answer(lab, ADA)]
+    if len(got) != len(ada):
+        raise NotYet(
+            f"Ada has 36 orders; your answer has {len(got)}",
+            "One query answers one page (20 orders by default): ask for the next page until "
+            "a page comes back short.",
+            "Loop over page = 1, 2, ... and stop when a page has fewer than page_size orders.",
+        )
+    if got != ada:
+        raise NotYet(
+            "the orders are not Ada's, newest first, each once",
+            "Keep the pages in the order they come, and each page's orders in their order.",
+            "orders.extend(views) for page 1, 2, 3...",
+        )

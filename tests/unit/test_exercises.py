@@ -115,6 +115,18 @@ WRONG: dict[str, list[tuple[list[str], str]]] = {
             "OrderItemAdded came before OrderCreated",
         )
     ],
+    "02-order-id": [
+        (  # the seed's route (bug 5)
+            ["return events[0].order_id"],
+            "cancels an old order and creates a new one, you answered the old, cancelled order's id",
+        )
+    ],
+    "03-all-pages": [
+        (  # the first page only
+            ["return lab.query(GetOrdersByCustomer(customer_id=customer_id, page_size=page_size))"],
+            "Ada has 36 orders; your answer has 20",
+        )
+    ],
     "03-idempotent-totals": [
         (  # the seed's `total_amount + $1`: no memory of what was applied (bug 3)
             [
