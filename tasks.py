@@ -131,7 +131,7 @@ def _execute(notebook: Path) -> None:
 
 
 def wheelhouse() -> None:
-    """Download every pinned wheel (and this project's own) into wheelhouse/ for a room
+    """Download every pinned wheel (and the build tools) into wheelhouse/ for a room
     without network: ``pip install --no-index --find-links wheelhouse -c constraints.txt
     -e ".[dev]"`` then installs from it."""
     setup()
@@ -150,7 +150,6 @@ def wheelhouse() -> None:
         "setuptools>=68",
         "wheel",
     )
-    run(PY, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", target, ".")
     print(f"wheelhouse ready: {len(list(target.iterdir()))} files in {target.name}/")
 
 
