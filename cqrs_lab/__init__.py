@@ -7,7 +7,7 @@ domain lives in :mod:`cqrs_lab.orders`; charts and widgets in :mod:`cqrs_lab.pre
 
 from cqrs_lab.breaking.consistency_check import ConsistencyReport, check_consistency
 from cqrs_lab.breaking.damage import tamper_event
-from cqrs_lab.breaking.delivery import DeliveryIncident
+from cqrs_lab.breaking.delivery import DeliveryIncident, DeliveryStalledError
 from cqrs_lab.breaking.faults import FaultPlan, InjectedCrash, PoisonedEventError
 from cqrs_lab.messaging.command_bus import CommandBus, CommandHandler, CommandIdReusedError
 from cqrs_lab.messaging.messages import Command, DomainEvent, Query
@@ -44,6 +44,7 @@ __all__ = [
     "ConcurrencyError",
     "ConsistencyReport",
     "DeliveryIncident",
+    "DeliveryStalledError",
     "DomainEvent",
     "EventPublisher",
     "EventSource",

@@ -6,6 +6,7 @@ import pytest
 
 from cqrs_lab import (
     BlueGreenRebuild,
+    DeliveryStalledError,
     FaultPlan,
     Projection,
     ProjectionError,
@@ -13,7 +14,6 @@ from cqrs_lab import (
     check_consistency,
     read_models_as_of,
 )
-from cqrs_lab.breaking.delivery import DeliveryStalledError
 from cqrs_lab.orders import OrderProjectionV2, build_lab
 from tests.builders import armchair_and_keyboards, snapshot, three_orders
 
