@@ -78,7 +78,7 @@ def tamper_event(store: EventSource, position: int, replacement: object) -> obje
     [stored] = store.read_all(after=position - 1, limit=1)
     damage = _DAMAGE.setdefault(store, {})
     before = damage.get(position, stored).event
-    if replacement is stored.event:
+    if replacement is stored.event or replacement == stored.event:
         damage.pop(position, None)  # repaired: the store's own event shows again
     else:
         damage[position] = replace(stored, event=replacement)  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from cqrs_lab import (
     read_models_as_of,
     tamper_event,
 )
+from cqrs_lab.breaking.damage import tampered_positions
 from cqrs_lab.orders import CustomerStatsProjection, OrderProjection, build_lab
 from cqrs_lab.write_side.event_source import EventSource, SourceUpTo
 from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
@@ -63,3 +64,7 @@ def test_a_projector_over_a_sqlite_store_builds_the_same_read_models(tmp_path):
     tamper_event(store, 5, {"broken": True})
     assert store.read_all(after=4, limit=1)[0].event != {"broken": True}
     assert projector.source.read_all(after=4, limit=1)[0].event == {"broken": True}
+    # Putting back an equal event (a durable store reads a new object each time) repairs it.
+    tamper_event(store, 5, lab.event_store.read_all()[4].event)
+    assert tampered_positions(store) == set()
+    assert projector.rebuild() == 9 and check_consistency(projector).ok
