@@ -293,15 +293,12 @@ class PostgresEventStore:
         self.close()
 
     def _records(self, rows: list[tuple]) -> list[RecordedEvent]:
-        decode = self._codec.decode
+        events = self._codec.decode_all([(row[0], row[3], row[4]) for row in rows])
         return [
             RecordedEvent(
-                position=position,
-                stream_id=stream_id,
-                recorded_at=recorded_at,
-                event=decode(topic, data),
+                position=position, stream_id=stream_id, recorded_at=recorded_at, event=event
             )
-            for position, stream_id, recorded_at, topic, data in rows
+            for (position, stream_id, recorded_at, _, _), event in zip(rows, events)
         ]
 
 

@@ -225,14 +225,24 @@ class SQLiteEventStore:
         self.close()
 
     def _records(self, rows: list[tuple], stream_id: UUID | None = None) -> list[RecordedEvent]:
-        decode = self._codec.decode
-        parse_time = datetime.fromisoformat
-        return [
-            RecordedEvent(
-                position=position,
-                stream_id=stream_id or UUID(stream),
-                recorded_at=parse_time(recorded_at),
-                event=decode(topic, data),
+        events = self._codec.decode_all([(row[0], row[3], row[4]) for row in rows])
+        times: dict[str, datetime] = {}  # one append's events share their time
+        streams: dict[str, UUID] = {}  # and a stream usually has several events
+        records = []
+        for (position, stream, recorded_at, _, _), event in zip(rows, events):
+            when = times.get(recorded_at)
+            if when is None:
+                when = times[recorded_at] = datetime.fromisoformat(recorded_at)
+            if stream_id is None:
+                key = streams.get(stream)
+                if key is None:
+                    key = streams[stream] = UUID(stream)
+            records.append(
+                RecordedEvent(
+                    position=position,
+                    stream_id=stream_id or key,
+                    recorded_at=when,
+                    event=event,
+                )
             )
-            for position, stream, recorded_at, topic, data in rows
-        ]
+        return records

@@ -14,7 +14,7 @@ import pytest
 
 from cqrs_lab import ConcurrencyError, DomainEvent, PostgresEventStore, SQLiteEventStore
 from cqrs_lab.orders import Address, OrderCreated, OrderItemAdded, OrderShipped
-from cqrs_lab.write_side.event_codec import UnknownEventTypeError, topic_of
+from cqrs_lab.write_side.event_codec import StoredEventError, UnknownEventTypeError, topic_of
 
 ORDER = UUID("5eed0000-0000-4000-8000-00000000ada0")
 ADA = UUID("00000000-0000-4000-8000-00000000ada1")
@@ -129,6 +129,21 @@ def test_a_stored_event_of_an_unknown_type_is_named_when_read(tmp_path):
     with SQLiteEventStore(path) as store:
         with pytest.raises(UnknownEventTypeError, match="'cqrs_lab.orders.events:OrderLost'"):
             store.read_all()
+
+
+def test_a_stored_event_that_no_longer_validates_is_named_by_its_position(tmp_path):
+    path = tmp_path / "events.sqlite"
+    with SQLiteEventStore(path) as store:
+        store.append(ORDER, ada_orders_an_armchair(), expected_version=0)
+    with sqlite3.connect(path) as database:
+        database.execute(
+            "UPDATE events SET data = replace(data, '\"quantity\":2', '\"quantity\":-2')"
+        )
+    database.close()
+    with SQLiteEventStore(path) as store, pytest.raises(StoredEventError) as refused:
+        store.read_all()
+    assert refused.value.position == 2 and "quantity" in str(refused.value)
+    assert "position 2 (cqrs_lab.orders.events:OrderItemAdded)" in str(refused.value)
 
 
 def test_the_tables_are_readable_sql_for_a_learner(postgres_dsn):
