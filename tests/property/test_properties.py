@@ -4,20 +4,26 @@ models end equal to a from-scratch rebuild and to a plain-Python fold of the eve
 Each example runs a short random script of commands (some rejected, some resent),
 projector steps (some from two threads at once), faults from :class:`cqrs_lab.FaultPlan` (duplicates, reversed
 batches, crashes before commit and between batches, poison under a random dead-letter
-policy), and hostile SQL sent through ``read_db``, which must change nothing. Then it heals the poison, restarts until no crash is pending, retries the dead
+policy), hostile SQL sent through ``read_db``, which must change nothing, and commands sent
+together from asyncio tasks or threads (the same command twice, cancel and ship of one
+order), whose handlers really wait in the middle. No accepted command may be lost or stored
+twice, and no two events may share a position or a stream version. Then it heals the poison, restarts until no crash is pending, retries the dead
 letters, and compares. Everything runs on the simulated clock in in-memory DuckDB.
 """
 
+import asyncio
 import math
 import os
 import threading
+import types
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import duckdb
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cqrs_lab import FaultPlan, InjectedCrash, ReadOnlyError, check_consistency
+from cqrs_lab import ConcurrencyError, FaultPlan, InjectedCrash, ReadOnlyError, check_consistency
 from cqrs_lab.orders import (
     ADA,
     ALAN,
@@ -34,6 +40,7 @@ from cqrs_lab.orders import (
     build_lab,
 )
 from cqrs_lab.orders.errors import OrderRejected
+from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 
 CUSTOMERS = [ADA, GRACE, ALAN]
 PRODUCTS = [("CRUNCHY-ARMCHAIR", 249.0), ("SILENT-KEYBOARD", 89.5), ("WOBBLY-TABLE", 120.25)]
@@ -90,6 +97,16 @@ operations = st.one_of(
     st.tuples(st.just("catch_up_from_two_threads")),
     st.tuples(st.just("read_side_write"), hostile_sql),
     st.tuples(
+        st.sampled_from(["together_async", "together_threads"]),
+        st.lists(
+            st.tuples(
+                st.sampled_from(["create", "cancel", "ship", "resend", "same"]), st.integers(0, 20)
+            ),
+            min_size=2,
+            max_size=4,
+        ),
+    ),
+    st.tuples(
         st.sampled_from(["duplicate", "reverse", "crash_before_commit", "crash_between", "poison"]),
         st.integers(0, 20),
     ),
@@ -97,15 +114,20 @@ operations = st.one_of(
 
 
 def run(lab, script):
-    """Play ``script`` on ``lab``; crashes and rejections are part of the game."""
-    orders, sent = [], []
+    """Play ``script`` on ``lab``; crashes and rejections are part of the game.
+
+    Returns what each accepted ``command_id`` stored (a resend must get the same answer).
+    """
+    orders, sent, accepted = [], [], {}
     plan = lab.projector.faults
     for op in script:
         try:
             if op[0] == "create":
                 command = CreateOrder(customer_id=op[1], items=op[2], shipping_address=DEMO_ADDRESS)
                 sent.append(command)
-                orders += [e.order_id for e in lab.dispatch(command) if isinstance(e, OrderCreated)]
+                events = lab.dispatch(command)
+                accept(accepted, command, events)
+                orders += [e.order_id for e in events if isinstance(e, OrderCreated)]
             elif op[0] in ("cancel", "ship") and orders:
                 order_id = orders[op[1] % len(orders)]
                 command = (
@@ -114,9 +136,18 @@ def run(lab, script):
                     else ShipOrder(order_id=order_id)
                 )
                 sent.append(command)
-                lab.dispatch(command)
+                accept(accepted, command, lab.dispatch(command))
             elif op[0] == "resend" and sent:
-                lab.dispatch(sent[op[1] % len(sent)])
+                command = sent[op[1] % len(sent)]
+                accept(accepted, command, lab.dispatch(command))
+            elif op[0] in ("together_async", "together_threads"):
+                commands = commands_together(op[1], orders, sent)
+                for command, result in zip(commands, send_together(lab, commands, op[0])):
+                    if isinstance(result, Exception):
+                        assert isinstance(result, OrderRejected | ConcurrencyError), result
+                        continue
+                    accept(accepted, command, result)
+                    orders += [e.order_id for e in result if isinstance(e, OrderCreated)]
             elif op[0] == "step":
                 lab.projector.step(op[1])
             elif op[0] == "catch_up":
@@ -130,6 +161,121 @@ def run(lab, script):
         except (OrderRejected, InjectedCrash):
             pass
         lab.clock.advance(1)
+    return accepted
+
+
+def accept(accepted, command, events):
+    """Note what ``command`` stored; a resend must be answered with exactly that."""
+    first = accepted.setdefault(command.command_id, events)
+    assert first == events, f"command {command.command_id} answered differently when resent"
+
+
+def commands_together(picks, orders, sent):
+    """The commands of one concurrent batch: new orders, cancels and ships of known orders,
+    resends, and ``same`` (the batch's previous command, sent again at once)."""
+    commands = []
+    for kind, n in picks:
+        if kind == "create":
+            armchair = OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)
+            commands.append(
+                CreateOrder(
+                    customer_id=CUSTOMERS[n % 3], items=[armchair], shipping_address=DEMO_ADDRESS
+                )
+            )
+        elif kind in ("cancel", "ship") and orders:
+            order_id = orders[n % len(orders)]
+            commands.append(
+                CancelOrder(order_id=order_id, reason="x")
+                if kind == "cancel"
+                else ShipOrder(order_id=order_id)
+            )
+        elif kind == "resend" and sent:
+            commands.append(sent[n % len(sent)])
+        elif kind == "same" and commands:
+            commands.append(commands[-1])
+    sent += commands
+    return commands
+
+
+def send_together(lab, commands, how):
+    """Dispatch ``commands`` at once, as asyncio tasks or from one thread each; returns each
+    one's events or error, in order."""
+    if how == "together_async":
+
+        async def all_at_once():
+            return await asyncio.gather(
+                *(lab.command_bus.dispatch(command) for command in commands),
+                return_exceptions=True,
+            )
+
+        return asyncio.run(all_at_once())
+    start = threading.Barrier(len(commands)) if commands else None
+
+    def send(command):
+        start.wait()
+        try:
+            return lab.dispatch(command)
+        except Exception as error:
+            return error
+
+    with ThreadPoolExecutor(max(len(commands), 1)) as pool:
+        return list(pool.map(send, commands))
+
+
+@types.coroutine
+def _suspend():
+    yield
+
+
+async def wait_a_moment():
+    """What a handler awaiting real I/O does: let the other tasks (or threads) run."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:  # run synchronously (lab.dispatch): let another thread run instead
+        os.sched_yield()
+        return
+    await _suspend()
+
+
+class WaitingCreate(CreateOrderHandler):
+    async def handle(self, command):
+        await wait_a_moment()
+        return await super().handle(command)
+
+
+class WaitingCancel(CancelOrderHandler):
+    async def handle(self, command):
+        order = await self._load(command.order_id)
+        await wait_a_moment()
+        order.cancel(command.reason)
+        return await self.order_repo.save(order)
+
+
+class WaitingShip(ShipOrderHandler):
+    async def handle(self, command):
+        order = await self._load(command.order_id)
+        await wait_a_moment()
+        order.ship()
+        return await self.order_repo.save(order)
+
+
+def with_waiting_handlers(lab):
+    """The lab, its handlers replaced by ones that wait between loading and saving."""
+    bus = lab.command_bus
+    bus.register(CreateOrder, WaitingCreate(lab.orders, lab.inventory, lab.customers))
+    bus.register(CancelOrder, WaitingCancel(lab.orders))
+    bus.register(ShipOrder, WaitingShip(lab.orders))
+    return lab
+
+
+def assert_nothing_lost_doubled_or_shared(lab, accepted):
+    """0 lost, 0 stored twice, 0 duplicated positions or stream versions."""
+    recorded = lab.event_store.read_all()
+    assert [r.position for r in recorded] == list(range(1, lab.event_store.head + 1))
+    stored = [(r.stream_id, r.version) for r in recorded]
+    assert len(set(stored)) == len(stored), "two events share a stream version"
+    answered = [(e.aggregate_id, e.version) for events in accepted.values() for e in events]
+    assert sorted(answered) == sorted(stored), "an accepted command lost or stored twice"
 
 
 def catch_up_from_two_threads(lab):
@@ -252,7 +398,8 @@ def test_read_models_equal_a_rebuild_and_a_plain_fold_after_any_faults(script, b
         faults=FaultPlan(),
         record_history=False,
     )
-    run(lab, script)
+    accepted = run(with_waiting_handlers(lab), script)
+    assert_nothing_lost_doubled_or_shared(lab, accepted)
     recover(lab)
 
     assert lab.projector.position == lab.event_store.head
