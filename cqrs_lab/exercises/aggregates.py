@@ -33,7 +33,9 @@ from cqrs_lab.orders import (
     OrderItemAdded,
     OrderRejected,
     OrderShipped,
+    ShipOrder,
     build_lab,
+    created_order_id,
 )
 from cqrs_lab.orders.comparisons.seed_sample import SeedOrderProjection
 
@@ -312,3 +314,38 @@ def _order_id(answer: Any) -> None:
         "No order was created: say so loudly, as created_order_id does.",
         'raise LookupError("no OrderCreated among the events")',
     )
+
+
+@exercise(
+    "02-order-as-of",
+    "Rehydrate an order as it was at an earlier version",
+    hints=(
+        "The state at version n is what the first n events of the stream say.",
+        "events = [r.event for r in lab.event_store.read_stream(order_id)]; "
+        "return Order.from_history(order_id, events[:version]).",
+    ),
+)
+def _order_as_of(answer: Any) -> None:
+    lab = build_lab(seed=21)
+    order_id = created_order_id(lab.dispatch(place(ADA, ARMCHAIR, KEYBOARDS)))
+    lab.dispatch(ShipOrder(order_id=order_id))  # versions: 1 created, 2-3 items, 4 shipped
+    for version, status, total in [
+        (1, "pending", 0.0),
+        (2, "pending", 249.0),
+        (4, "shipped", 428.0),
+    ]:
+        order = answer(lab, order_id, version)
+        seen = (order.version, str(order.status), order.total_amount)
+        if seen != (version, status, total):
+            raise NotYet(
+                f"as of version {version} your order is {seen[1]}, total {seen[2]}, at version "
+                f"{seen[0]}; want {status}, {total}, version {version}",
+                "Replay only the events up to that version: state is a fold of the history.",
+                "Order.from_history(order_id, events[:version])",
+            )
+    if lab.event_store.head != 4:
+        raise NotYet(
+            "reading an old version appended events to the store",
+            "Rehydrating only reads; it never saves.",
+            "Do not call lab.orders.save or dispatch a command.",
+        )

@@ -204,3 +204,37 @@ def _all_pages(answer: Any) -> None:
             "Keep the pages in the order they come, and each page's orders in their order.",
             "orders.extend(views) for page 1, 2, 3...",
         )
+
+
+@exercise(
+    "03-read-your-writes",
+    "Read your own write: place an order and show it from the read model",
+    hints=(
+        "The read model is filled by the projector, after the command: a query straight "
+        "after dispatch finds nothing yet.",
+        "order_id = created_order_id(lab.dispatch(command)); lab.catch_up(); "
+        "return lab.query(GetOrderById(order_id=order_id)).",
+    ),
+)
+def _read_your_writes(answer: Any) -> None:
+    lab = build_lab(seed=37)
+    lab.dispatch(place(GRACE, LAMP))  # someone else's order, created first
+    view = answer(lab, place(ADA, ARMCHAIR, KEYBOARDS))
+    if view is None:
+        raise NotYet(
+            "your answer is None: the read model had not seen the new order yet",
+            "Queries read the read model, which lags behind the events until the projector runs.",
+            "lab.catch_up() between the command and the query.",
+        )
+    if getattr(view, "customer_id", None) != ADA or getattr(view, "total_amount", None) != 428.0:
+        raise NotYet(
+            "the view is not the order just placed (Ada's, 428.00)",
+            "Ask for the order the command created, by the id in its OrderCreated.",
+            "created_order_id(events), then GetOrderById(order_id=...).",
+        )
+    if lab.event_store.head != 5:
+        raise NotYet(
+            f"the store holds {lab.event_store.head} events, want 5: the order was placed twice",
+            "Dispatch the command once; read as often as you like.",
+            "Keep the events lab.dispatch returns.",
+        )

@@ -127,6 +127,21 @@ WRONG: dict[str, list[tuple[list[str], str]]] = {
             "Ada has 36 orders; your answer has 20",
         )
     ],
+    "02-order-as-of": [
+        (  # replays the whole stream
+            [
+                "events = [recorded.event for recorded in lab.event_store.read_stream(order_id)]\n"
+                "return Order.from_history(order_id, events)"
+            ],
+            "as of version 1 your order is shipped, total 428.0, at version 4",
+        )
+    ],
+    "03-read-your-writes": [
+        (  # queries before the projector ran
+            ["return lab.query(GetOrderById(order_id=created_order_id(lab.dispatch(command))))"],
+            "your answer is None: the read model had not seen the new order yet",
+        ),
+    ],
     "03-idempotent-totals": [
         (  # the seed's `total_amount + $1`: no memory of what was applied (bug 3)
             [
