@@ -136,7 +136,12 @@ class PostgresEventStore:
             setup.execute(SCHEMA)
 
     def __repr__(self) -> str:
-        return f"PostgresEventStore({self.dsn!r})"
+        # Never the DSN itself: it may hold a password.
+        parts = self._psycopg.conninfo.conninfo_to_dict(self.dsn)
+        where = " ".join(
+            f"{key}={parts[key]}" for key in ("host", "port", "dbname") if key in parts
+        )
+        return f"PostgresEventStore({where!r})"
 
     def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
         """Run one statement (its own transaction: autocommit) and return its rows.

@@ -179,3 +179,8 @@ def test_store_objects_appending_at_once_from_threads_share_one_gap_free_log(ope
     assert sorted((r.stream_id.int, r.version) for r in read) == sorted(
         (UUID(int=w, version=4).int, v) for w in range(1, 5) for v in range(1, 26)
     )
+
+
+def test_a_postgres_store_never_shows_its_password(postgres_dsn):
+    with PostgresEventStore(f"{postgres_dsn} password=hunter2") as store:
+        assert "hunter2" not in repr(store) and "dbname=postgres" in repr(store)
