@@ -50,6 +50,8 @@ class FaultPanel:
         self.lab = lab
         self.place = place_order or (lambda: lab.dispatch(default_order(lab)))
         self.on_change = on_change
+        self.runs = 0
+        """Runs and retries so far (each redraws the log)."""
         self.fault = w.ToggleButtons(options=FAULTS, value="duplicate")
         self.fault.add_class("cqrs-fault-choice")
         self.policy = w.ToggleButtons(
@@ -109,7 +111,10 @@ class FaultPanel:
         try:
             self.place()
         except Exception as error:  # shown, never lost
-            self.log.value = render_log([], f"order refused: {describe_error(error)}", True)
+            self.runs += 1
+            self.log.value = render_log(
+                [], f"order refused: {describe_error(error)}", True, self.runs
+            )
         self._show_armed()
         self._changed()
 
@@ -143,8 +148,9 @@ class FaultPanel:
             done = 0
             outcome = f"rolled back, nothing committed: {describe_error(error)}"
             failed = True
-        self.log.value = render_log(self.plan.fired[fired:], outcome, failed)
-        self._after_run()
+        self.runs += 1
+        self._after_run()  # the verdict first: the log's change says the run is drawn
+        self.log.value = render_log(self.plan.fired[fired:], outcome, failed, self.runs)
         return done
 
     def heal(self) -> None:
@@ -160,8 +166,9 @@ class FaultPanel:
             outcome, failed = f"retried: {resolved} dead letter(s) now apply", False
         except Exception as error:
             resolved, outcome, failed = 0, f"retry failed: {describe_error(error)}", True
-        self.log.value = render_log(self.plan.fired[fired:], outcome, failed)
-        self._after_run()
+        self.runs += 1
+        self._after_run()  # the verdict first: the log's change says the run is drawn
+        self.log.value = render_log(self.plan.fired[fired:], outcome, failed, self.runs)
         return resolved
 
     def check(self) -> None:

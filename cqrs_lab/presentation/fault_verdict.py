@@ -60,11 +60,11 @@ def render_dead_letters(frame: pd.DataFrame) -> str:
     )
 
 
-def render_log(fired: list[str], outcome: str, failed: bool) -> str:
-    """What the faults did in the last run, and how the run ended."""
+def render_log(fired: list[str], outcome: str, failed: bool, run: int = 0) -> str:
+    """What the faults did in the last run (the ``run``-th), and how it ended."""
     colour = DIFFERS if failed else "#1c7ed6"
     items = "".join(f"<li>{escape(line)}</li>" for line in fired) or "<li>(no fault fired)</li>"
     return (
-        f'<div class="cqrs-fault-log"><div style="color:{colour}" class="cqrs-fault-outcome">'
+        f'<div class="cqrs-fault-log" data-run="{run}"><div style="color:{colour}" class="cqrs-fault-outcome">'
         f'{escape(outcome)}</div><ul style="margin:2px 0">{items}</ul></div>'
     )

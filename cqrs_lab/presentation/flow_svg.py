@@ -13,18 +13,20 @@ import textwrap
 from dataclasses import dataclass
 from html import escape
 
+from cqrs_lab.presentation import palette
 from cqrs_lab.presentation.flow_tokens import PROJECTOR, QUERY, WRITE_PATH, FlowState, Token
 
 BOX_W, BOX_H, STRIDE, TOP = 104, 64, 128, 34
 PILL_H, PILL_GAP, MAX_PILLS = 16, 3, 6
 TOKEN_COLOURS = {
-    "command": "#3b82f6",
-    "event": "#f59e0b",
-    "row": "#22c55e",
+    "command": palette.COMMAND,
+    "event": palette.EVENT,
+    "row": palette.READ_MODEL,
     "query": "#8b5cf6",
 }
-"""Fill per token kind (Event Modeling's blue, orange and green; queries purple)."""
-REFUSED_COLOUR = "#dc2626"
+"""Fill per token kind (the palette's blue, orange and green; queries purple, to read on
+white: the palette's query grey is a box colour)."""
+REFUSED_COLOUR = palette.REJECTED
 TITLES = {
     "command": "Command",
     "bus": "Command bus",
@@ -189,7 +191,8 @@ def render_flow(state: FlowState, counts: FlowCounts) -> str:
         "".join(f"<li>{escape(note)}</li>" for note in state.notes) or "<li>(nothing moved)</li>"
     )
     return (
-        f'<div class="cqrs-flow" data-step="{state.steps}" data-head="{counts.head}" '
+        f'<div class="cqrs-flow" data-step="{state.steps}" data-sent="{state.sent}" '
+        f'data-head="{counts.head}" '
         f'data-position="{counts.position}" data-lag="{counts.lag_events}">{svg}'
         f'<ul class="cqrs-flow-notes" style="font:12px sans-serif;margin:2px 0">{notes}</ul></div>'
     )
