@@ -73,12 +73,18 @@ class SQLiteEventStore:
         self._codec = EventCodec()
         self._lock = threading.RLock()
         self._subscribers: list[StoreSubscriber] = []
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA busy_timeout = 30000")  # wait for another process's write
-        if self.path != ":memory:":
-            self._db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
-            self._db.execute("PRAGMA synchronous = NORMAL")
-        self._db.executescript(SCHEMA)
+        self._db = None
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA busy_timeout = 30000")  # wait for another process's write
+            if self.path != ":memory:":
+                self._db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
+                self._db.execute("PRAGMA synchronous = NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.DatabaseError as error:  # say which file: sqlite3 does not
+            if self._db is not None:
+                self._db.close()
+            raise type(error)(f"event store {self.path}: {error}") from error
 
     def __repr__(self) -> str:
         return f"SQLiteEventStore({self.path!r})"

@@ -184,3 +184,12 @@ def test_store_objects_appending_at_once_from_threads_share_one_gap_free_log(ope
 def test_a_postgres_store_never_shows_its_password(postgres_dsn):
     with PostgresEventStore(f"{postgres_dsn} password=hunter2") as store:
         assert "hunter2" not in repr(store) and "dbname=postgres" in repr(store)
+
+
+def test_a_sqlite_store_that_cannot_open_its_file_names_it(tmp_path):
+    with pytest.raises(sqlite3.OperationalError, match="no-such-folder/events.sqlite"):
+        SQLiteEventStore(tmp_path / "no-such-folder" / "events.sqlite")
+    not_a_database = tmp_path / "notes.txt"
+    not_a_database.write_text("Ada's shopping list, not a database" * 200)
+    with pytest.raises(sqlite3.DatabaseError, match="notes.txt"):
+        SQLiteEventStore(not_a_database)
