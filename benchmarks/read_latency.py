@@ -59,7 +59,7 @@ def best_per_call(call: Callable[[int], object]) -> tuple[float, float]:
 
 
 def main() -> None:
-    lab = build_lab(seed=3, record_history=False)
+    lab = build_lab(seed=3, record_history=False, stock={"CRUNCHY-ARMCHAIR": ORDERS})
     item = OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)
     ids = [
         created_order_id(
