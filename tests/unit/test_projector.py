@@ -4,11 +4,25 @@ import duckdb
 import pytest
 
 from cqrs_lab import Projection, ProjectionError, Projector, tamper_event
-from cqrs_lab.orders import ALAN, GRACE, CancelOrder, ShipOrder, build_lab, created_order_id
+from cqrs_lab.orders import ALAN, GRACE, CancelOrder, ShipOrder, created_order_id
+from cqrs_lab.orders import build_lab as build_demo_lab
 from cqrs_lab.orders.customer_stats import CustomerStatsProjection
 from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.read_side.projection import Table
 from tests.builders import armchair_and_keyboards
+
+PLENTY = {"CRUNCHY-ARMCHAIR": 10**6, "SILENT-KEYBOARD": 10**6}
+"""Stock for as many armchair-and-keyboards orders as a test places."""
+
+
+def build_lab(**options):
+    """The demo lab, with stock for every order these tests place."""
+    return build_demo_lab(**{"stock": PLENTY, **options})
+
+
+@pytest.fixture
+def lab():
+    return build_lab(seed=1)
 
 
 def busy(lab, orders=6):

@@ -17,6 +17,9 @@ from cqrs_lab import (
 from cqrs_lab.orders import OrderProjectionV2, build_lab
 from tests.builders import armchair_and_keyboards, snapshot, three_orders
 
+PLENTY = {"CRUNCHY-ARMCHAIR": 10**6, "SILENT-KEYBOARD": 10**6}
+"""Stock for tests that place many orders."""
+
 
 class FailsAt(Projection):
     """Counts events; its handler raises ``error`` for the event at ``position``."""
@@ -38,7 +41,7 @@ class FailsAt(Projection):
 
 
 def test_two_threads_catching_up_at_once_take_turns_and_apply_every_event_once():
-    lab = build_lab(seed=4, batch_size=1)
+    lab = build_lab(seed=4, batch_size=1, stock=PLENTY)
     for _ in range(20):
         lab.dispatch(armchair_and_keyboards())
     start, errors, applied = threading.Barrier(2), [], []
@@ -214,7 +217,7 @@ def test_a_cut_over_that_fails_midway_changes_nothing(lab):
 
 
 def test_a_consistency_check_while_another_thread_catches_up_sees_one_moment():
-    lab = build_lab(seed=4, batch_size=1)
+    lab = build_lab(seed=4, batch_size=1, stock=PLENTY)
     for _ in range(15):
         lab.dispatch(armchair_and_keyboards())
     start, errors, reports = threading.Barrier(2), [], []
