@@ -5,14 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 from cqrs_lab.exercises.checking import NotYet, exercise
-from cqrs_lab.exercises.fixtures import ARMCHAIR, LAMP, place
+from cqrs_lab.exercises.fixtures import ARMCHAIR, KEYBOARDS, LAMP, place
 from cqrs_lab.orders import (
     ADA,
     ALAN,
     DEMO_ADDRESS,
+    DEMO_STOCK,
     GRACE,
     CancelOrder,
     CustomerStatsProjection,
+    OrderItem,
+    ProductSalesProjection,
     ShipOrder,
     build_lab,
     created_order_id,
@@ -147,4 +150,48 @@ def _lagging(answer: Any) -> None:
             "after catch_up nothing is behind, but your alert still names a read model",
             "Read the checkpoints and the head each time the function is called.",
             "Do not keep results between calls.",
+        )
+
+
+@exercise(
+    "05-top-products",
+    "A query on the new read model: the best-selling products by revenue",
+    hints=(
+        "product_sales keeps a row for every product ever ordered, also when every order of "
+        "it was cancelled: such a product sold nothing.",
+        "SELECT product_id FROM product_sales WHERE units_sold > 0 ORDER BY revenue DESC, "
+        "product_id LIMIT ?",
+    ),
+)
+def _top_products(answer: Any) -> None:
+    query_type, handler_type = answer
+    lab = build_lab(seed=54, stock={**DEMO_STOCK, "QUIET-FAN": 10})
+    lab.add_read_model(ProductSalesProjection())
+    lab.query_bus.register(query_type, handler_type(lab.read_db))
+    fan = OrderItem(product_id="QUIET-FAN", quantity=4, unit_price=500.0)
+    for customer, item in [(ADA, ARMCHAIR), (GRACE, KEYBOARDS), (ALAN, LAMP), (ALAN, LAMP)]:
+        lab.dispatch(place(customer, item))
+    fan_order = created_order_id(lab.dispatch(place(GRACE, fan)))
+    lab.dispatch(CancelOrder(order_id=fan_order, reason="too loud"))
+    lab.catch_up()
+    best = ["CRUNCHY-ARMCHAIR", "SILENT-KEYBOARD", "MIDNIGHT-LAMP"]  # 249.00, 179.00, 70.50
+    top_two = list(lab.query(query_type(n=2)))
+    if top_two != best[:2]:
+        raise NotYet(
+            f"the top 2 by revenue are {top_two}, want {best[:2]} (249.00 and 179.00)",
+            "Rank by revenue, highest first, and keep n rows.",
+            "ORDER BY revenue DESC, product_id LIMIT ?",
+        )
+    everything = list(lab.query(query_type(n=10)))
+    if "QUIET-FAN" in everything:
+        raise NotYet(
+            "a product whose only order was cancelled is listed among the best sellers",
+            "product_sales keeps a row for it, with 0 units and 0.0 revenue.",
+            "WHERE units_sold > 0",
+        )
+    if everything != best:
+        raise NotYet(
+            f"the top 10 are {everything}, want {best}",
+            "Every product that sold something, best first.",
+            "ORDER BY revenue DESC, product_id",
         )

@@ -217,6 +217,26 @@ WRONG: dict[str, list[tuple[list[str], str]]] = {
             "want one row per city",
         ),
     ],
+    "05-top-products": [
+        (  # counts the cancelled-only product (0 units, 0.0 revenue) as a seller
+            [
+                "rows = self.db.execute(\n"
+                '    "SELECT product_id FROM product_sales ORDER BY revenue DESC, product_id LIMIT ?",\n'
+                "    [query.n]).fetchall()\n"
+                "return [row[0] for row in rows]"
+            ],
+            "a product whose only order was cancelled is listed among the best sellers",
+        ),
+        (  # ranks by units instead of revenue
+            [
+                "rows = self.db.execute(\n"
+                '    "SELECT product_id FROM product_sales WHERE units_sold > 0 "\n'
+                '    "ORDER BY units_sold DESC, product_id LIMIT ?", [query.n]).fetchall()\n'
+                "return [row[0] for row in rows]"
+            ],
+            "the top 2 by revenue are ['MIDNIGHT-LAMP', 'SILENT-KEYBOARD']",
+        ),
+    ],
     "05-lagging-read-models": [
         (  # the whole lab's lag (the slowest read model) for every read model
             [
