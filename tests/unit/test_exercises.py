@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from cqrs_lab.exercises import evaluate, exercises
+from cqrs_lab.exercises import check, evaluate, exercises, hints
 from cqrs_lab.exercises.twins import BEGIN, learner_notebook, replace_solutions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -337,3 +337,20 @@ def test_the_solved_twins_are_ruff_clean():
         pytest.skip("ruff is not installed (it comes with the dev extra)")
     result = subprocess.run([ruff, "check", "solutions"], cwd=ROOT, capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_hints_prints_an_exercises_title_and_both_general_hints(capsys):
+    hints("05-orders-per-city")
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0]
+        == "05-orders-per-city: A RowProjection for a new read model: orders per shipping city"
+    )
+    assert [line[:9] for line in lines[1:]] == ["  hint 1:", "  hint 2:"]
+
+
+def test_check_prints_the_verdict_and_never_more_than_two_hints(capsys):
+    check("02-order-id", lambda events: events[0].order_id, hint=5)
+    out = capsys.readouterr().out
+    assert out.startswith("02-order-id: not yet: when a command cancels an old order")
+    assert "hint 2:" in out and "hint 3" not in out and "hint=2" not in out
