@@ -10,9 +10,10 @@ from cqrs_lab.orders import DEMO_ADDRESS, CreateOrder, OrderItem
 
 
 def default_order(lab) -> CreateOrder:
-    """One unit of the catalogue's first product for its first customer (accepted)."""
+    """One unit of the best-stocked product for the catalogue's first customer (accepted
+    many times over)."""
     catalogue = lab.catalogue
-    product = next(iter(catalogue.stock))
+    product = max(catalogue.stock, key=catalogue.stock.get)
     return CreateOrder(
         customer_id=next(iter(catalogue.customers)),
         items=[OrderItem(product_id=product, quantity=1, unit_price=catalogue.prices[product])],

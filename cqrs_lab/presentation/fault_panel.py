@@ -36,7 +36,7 @@ class FaultPanel:
     Args:
         lab: the lab whose projector is broken on purpose.
         place_order: dispatches one command (so there is a batch to break); default: one
-            unit of the catalogue's first product.
+            unit of the best-stocked product.
         on_change: called after every action that changed the lab (the playground redraws).
     """
 

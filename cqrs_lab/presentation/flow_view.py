@@ -50,13 +50,18 @@ def refusing_stage(error: BaseException) -> str:
     return "handler"
 
 
-def flow_counts(lab) -> FlowCounts:
-    """The live numbers for the diagram (a few small queries: cheap with many events)."""
+def row_counts(lab) -> dict[str, int]:
+    """Rows in each read model's main table (they change only when the projector commits)."""
+    return {
+        name: lab.read_db.execute(f"SELECT count(*) FROM {p.tables[0].name}").fetchone()[0]
+        for name, p in lab.projector.projections.items()
+    }
+
+
+def flow_counts(lab, rows: dict[str, int] | None = None) -> FlowCounts:
+    """The live numbers for the diagram; ``rows`` may pass still-current :func:`row_counts`."""
     lag = lab.projector.lag()
-    rows = {}
-    for name, projection in lab.projector.projections.items():
-        table = projection.tables[0].name
-        rows[name] = lab.read_db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    rows = row_counts(lab) if rows is None else rows
     now = lab.clock.now()
     return FlowCounts(
         head=lag.head,
@@ -95,6 +100,10 @@ class FlowView:
     ) -> None:
         self.lab = lab
         self.state = flow.FlowState()
+        self._drawn_state: flow.FlowState | None = None
+        self._drawn_inputs: tuple = ()
+        self._rows: dict[str, int] = {}
+        self._rows_at: tuple | None = None
         self.build_command = command or (lambda: default_order(lab))
         self.on_change = on_change
         self.auto_project = w.Checkbox(value=True, description="projector takes 1 event per step")
@@ -196,8 +205,17 @@ class FlowView:
         return view
 
     def refresh(self) -> None:
-        """Redraw the diagram from the tokens and the lab's live counts."""
-        self.diagram.html = render_flow(self.state, flow_counts(self.lab))
+        """Redraw the diagram from the tokens and the lab's live counts, if either changed
+        (the playground asks after every click; counting rows waits for a commit)."""
+        lab = self.lab
+        checkpoints = tuple(lab.projector.checkpoints().items())
+        inputs = (lab.event_store.head, checkpoints, lab.clock.now())
+        if self.state is self._drawn_state and inputs == self._drawn_inputs:
+            return
+        self._drawn_state, self._drawn_inputs = self.state, inputs
+        if self._rows_at != checkpoints:
+            self._rows, self._rows_at = row_counts(lab), checkpoints
+        self.diagram.html = render_flow(self.state, flow_counts(lab, self._rows))
 
     # -- helpers ------------------------------------------------------------------------
 

@@ -15,17 +15,17 @@ Labels are dropped, not overlapped, where the notes are too dense to name them a
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from matplotlib.axes import Axes
 from matplotlib.text import Text
-from matplotlib.transforms import Bbox
 
 from cqrs_lab.observing.timeline import TimelineEntry
 
 #: Slots side by side across the axis: a note (~16 points) plus a small gap each.
-NOTES_ACROSS = 34
+NOTES_ACROSS = 28
 
 
 @dataclass(frozen=True)
@@ -88,21 +88,43 @@ def _dodged(
 def drop_overlapping_labels(
     ax: Axes, labels: Sequence[Text], notes: Sequence[tuple[float, float]] = (), size: float = 16
 ) -> int:
-    """Hide every label that would overlap a note or a label drawn before it (oldest
-    kept); returns how many were hidden. ``notes`` are the notes' (x, y) data points,
-    each ``size`` points square. Call after the layout is final (``tight_layout``)."""
+    """Hide every label that would overlap another note or a label drawn before it (oldest
+    kept); returns how many were hidden. ``notes`` are the notes' (x, y) data points, in
+    the labels' order (label ``i`` names note ``i``), each ``size`` points square. Call after the layout is final (``tight_layout``).
+
+    Labels share one rotation, so they are compared in that rotated frame (two parallel
+    slanted labels side by side do not touch, though their upright boxes would)."""
     renderer = ax.figure.canvas.get_renderer()
-    half = size / 2 * ax.figure.dpi / 72
-    kept = [
-        Bbox.from_extents(x - half, y - half, x + half, y + half)
-        for x, y in ax.transData.transform(list(notes)).reshape(-1, 2)
-    ]
+    angle = math.radians(labels[0].get_rotation()) if labels else 0.0
+    cos, sin = math.cos(angle), math.sin(angle)
+
+    def frame(x: float, y: float) -> tuple[float, float]:
+        return x * cos + y * sin, -x * sin + y * cos
+
+    half = size / 2 * ax.figure.dpi / 72 * math.sqrt(2)  # a note's reach in any direction
+    note_boxes = []
+    for x, y in ax.transData.transform(list(notes)).reshape(-1, 2):
+        u, v = frame(x, y)
+        note_boxes.append((u - half, v - half, u + half, v + half))
+    kept: list[tuple[float, ...]] = []
     hidden = 0
-    for text in labels:
-        box = text.get_window_extent(renderer)
-        if any(box.overlaps(other) for other in kept):
+    for i, text in enumerate(labels):
+        anchor = text.get_window_extent(renderer)  # upright box; its corner is the anchor
+        text.set_rotation(0)
+        upright = text.get_window_extent(renderer)
+        text.set_rotation(math.degrees(angle))
+        # The text's own lower-left corner: for a positive angle, its height's slant in.
+        u, v = frame(anchor.x0 + upright.height * max(sin, 0.0), anchor.y0)
+        box = (u, v, u + upright.width, v + upright.height)
+        # A label sits just above its own note (``notes[i]``); every other note is in the way.
+        others = note_boxes[:i] + note_boxes[i + 1 :]
+        if any(_overlap(box, other) for other in [*kept, *others]):
             text.set_visible(False)
             hidden += 1
         else:
             kept.append(box)
     return hidden
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> bool:
+    return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
