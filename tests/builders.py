@@ -26,3 +26,7 @@ def snapshot(lab) -> tuple:
 def three_orders(lab) -> list:
     """Three orders of 3 events each: positions 1-3, 4-6, 7-9 (created, item, item)."""
     return [created_order_id(lab.dispatch(armchair_and_keyboards())) for _ in range(3)]
+
+
+#: Stock enough that no test order is refused for it (orders take stock since issue 15).
+PLENTY = {"CRUNCHY-ARMCHAIR": 10**6, "SILENT-KEYBOARD": 10**6, "MIDNIGHT-LAMP": 10**6}

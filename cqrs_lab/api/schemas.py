@@ -1,6 +1,6 @@
 """What goes over the wire: request bodies, responses, and the examples OpenAPI shows.
 
-Requests reuse the domain's value objects (``OrderItem``, ``Address``), so a malformed
+Requests reuse the domain's value objects (``OrderLine``, ``Address``), so a malformed
 body fails FastAPI's validation with the field named (``body.items.0.quantity``) before
 any command exists. Responses of the read side are the read model's own ``OrderView``.
 """
@@ -15,9 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from cqrs_lab.orders import (
     ADA,
     DEMO_ADDRESS,
-    DEMO_PRICES,
     Address,
-    OrderItem,
+    OrderLine,
     OrderStatus,
     OrderView,
 )
@@ -30,7 +29,8 @@ class _Body(BaseModel):
 
 
 def _order_body(product_id: str, quantity: int) -> dict[str, Any]:
-    item = {"product_id": product_id, "quantity": quantity, "unit_price": DEMO_PRICES[product_id]}
+    # No price: the server charges the catalogue's (a price sent along must agree with it).
+    item = {"product_id": product_id, "quantity": quantity}
     return {
         "customer_id": str(ADA),
         "items": [item],
@@ -56,13 +56,17 @@ CREATE_ORDER_EXAMPLES: dict[str, dict[str, Any]] = {
 
 
 class CreateOrderRequest(_Body):
-    """The seed's ``CreateOrderRequest``: who orders what, shipped where."""
+    """The seed's ``CreateOrderRequest``: who orders what, shipped where.
+
+    Each line's price is the catalogue's. A line may carry ``unit_price`` (the price the
+    client showed); one that disagrees with the catalogue is refused (400, naming the
+    product, the price sent and the catalogue's)."""
 
     model_config = ConfigDict(
         json_schema_extra={"examples": [CREATE_ORDER_EXAMPLES["one_armchair"]["value"]]}
     )
     customer_id: UUID
-    items: list[OrderItem] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
+    items: list[OrderLine] = Field(min_length=1, max_length=MAX_LINES_PER_ORDER)
     shipping_address: Address
 
 

@@ -13,8 +13,18 @@ from cqrs_lab.orders.catalogue import (
     DEMO_PRICES,
     DEMO_STOCK,
     GRACE,
+    LIST_PRICES,
 )
-from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
+from cqrs_lab.orders.commands import (
+    CancelOrder,
+    ConfirmOrder,
+    CreateOrder,
+    DeclineOrder,
+    OrderLine,
+    ReleaseStock,
+    ReserveStock,
+    ShipOrder,
+)
 from cqrs_lab.orders.comparisons.crud import CrudOrders, code_size
 from cqrs_lab.orders.comparisons.set_based import SetBasedRebuildError, set_based_rebuild
 from cqrs_lab.orders.errors import (
@@ -22,15 +32,23 @@ from cqrs_lab.orders.errors import (
     InvalidOperationError,
     OrderNotFoundError,
     OrderRejected,
+    PriceMismatchError,
     UnknownCustomerError,
     UnknownProductError,
 )
 from cqrs_lab.orders.events import (
     OrderCancelled,
+    OrderConfirmed,
     OrderCreated,
+    OrderDeclined,
     OrderEvent,
     OrderItemAdded,
     OrderShipped,
+    StockAdded,
+    StockEvent,
+    StockReleased,
+    StockReservationRefused,
+    StockReserved,
     created_order_id,
 )
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
@@ -55,7 +73,8 @@ from cqrs_lab.orders.queries import (
     GetOrdersByCustomerHandler,
     OrderView,
 )
-from cqrs_lab.orders.services import Customer, CustomerService, InventoryService
+from cqrs_lab.orders.services import Customer, CustomerService, InventoryService, PriceList
+from cqrs_lab.orders.stock import Stock, stock_id_of
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
 from cqrs_lab.orders.workloads.simulation import (
     ReadYourWrites,
@@ -65,6 +84,23 @@ from cqrs_lab.orders.workloads.simulation import (
 from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock
 
 __all__ = [
+    "ConfirmOrder",
+    "DeclineOrder",
+    "LIST_PRICES",
+    "OrderConfirmed",
+    "OrderDeclined",
+    "OrderLine",
+    "PriceList",
+    "PriceMismatchError",
+    "ReleaseStock",
+    "ReserveStock",
+    "Stock",
+    "StockAdded",
+    "StockEvent",
+    "StockReleased",
+    "StockReservationRefused",
+    "StockReserved",
+    "stock_id_of",
     "run_workload",
     "SetBasedRebuildError",
     "set_based_rebuild",

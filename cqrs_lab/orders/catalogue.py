@@ -28,12 +28,22 @@ DEMO_STOCK: dict[str, int] = {
     "WOBBLY-TABLE": 0,
 }
 
-#: Product id -> list price, for forms and examples (the command carries the price paid).
+#: Product id -> list price: what an order line for the product costs.
 DEMO_PRICES: dict[str, float] = {
     "CRUNCHY-ARMCHAIR": 249.00,
     "SILENT-KEYBOARD": 89.50,
     "MIDNIGHT-LAMP": 35.25,
     "WOBBLY-TABLE": 120.00,
+}
+
+#: Every list price the lab knows: the demo's, and the standard workload's products
+#: (``cqrs_lab.orders.workloads``), so a lab built with ``stock=workload_stock()`` prices
+#: them too.
+LIST_PRICES: dict[str, float] = {
+    **DEMO_PRICES,
+    "PAPER-CLIPS": 9.50,
+    "RUBBER-DUCK": 3.25,
+    "DESK-PLANT": 100.00,
 }
 
 #: Where demo orders ship to.

@@ -28,6 +28,18 @@ class InsufficientInventoryError(OrderRejected):
         super().__init__(f"insufficient inventory for product {product_id}{detail}")
 
 
+class PriceMismatchError(OrderRejected, ValueError):
+    """A line's price is not the catalogue's. Attributes: product_id, sent, listed."""
+
+    def __init__(self, product_id: str, sent: float, listed: float) -> None:
+        self.product_id = product_id
+        self.sent = sent
+        self.listed = listed
+        super().__init__(
+            f"price of {product_id} is {listed:.2f} in the catalogue, the order sent {sent:.2f}"
+        )
+
+
 class UnknownProductError(OrderRejected, LookupError):
     """The product is not in the catalogue. Attribute: product_id."""
 

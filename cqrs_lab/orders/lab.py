@@ -24,8 +24,10 @@ from cqrs_lab.messaging.query_bus import QueryBus
 from cqrs_lab.observing.frames import events_frame
 from cqrs_lab.observing.lag_monitor import LagMonitor
 from cqrs_lab.observing.timeline import Timeline
-from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK
+from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_STOCK, LIST_PRICES
 from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
+from cqrs_lab.orders.fulfilment import OrderFulfilment
+from cqrs_lab.orders.fulfilment_wiring import register_saga_commands
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 from cqrs_lab.orders.lab_folder import ids_after, open_lab_folder
 from cqrs_lab.orders.order import Order
@@ -38,7 +40,7 @@ from cqrs_lab.orders.queries import (
     GetOrdersByCustomer,
     GetOrdersByCustomerHandler,
 )
-from cqrs_lab.orders.services import CustomerService, InventoryService
+from cqrs_lab.orders.services import CustomerService, InventoryService, PriceList
 from cqrs_lab.read_side.projection import Projection
 from cqrs_lab.read_side.projector import Lag, Projector
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
@@ -57,7 +59,10 @@ EventStore = InMemoryEventStore | SQLiteEventStore | PostgresEventStore
 
 @dataclass(frozen=True)
 class Catalogue:
-    """What the lab sells and to whom: customers, stock and list prices."""
+    """What the lab sells and to whom: customers, stock (as the lab opened) and list prices.
+
+    Stock moves as orders reserve it: ask ``lab.inventory.stock_of(product)`` for what is
+    free now."""
 
     customers: dict[UUID, str]
     stock: dict[str, int]
@@ -169,13 +174,16 @@ def build_lab(
     command_retries: int = 0,
     event_store: EventStore | None = None,
     path: str | Path | None = None,
+    saga: bool = False,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
     Args:
         seed: seeds the id source, so ids repeat from run to run.
         clock: defaults to a fresh :class:`SimulatedClock`.
-        customers, stock, prices: replace the demo catalogue.
+        customers, stock, prices: replace the demo catalogue. Orders pay ``prices`` (by
+            default the lab's list prices, :data:`LIST_PRICES`); stock is reserved by
+            each order and given back when it is cancelled.
         consistency: ``"async"`` (default) or ``"inline"`` (read-your-writes).
         read_models: which of ``order_summary`` and ``customer_stats`` to run.
         batch_size: events per ``catch_up`` transaction; None (default): as many as are
@@ -193,6 +201,9 @@ def build_lab(
             building it again continues where it stopped: same events and read models, a
             clock that starts after the last event, ids never handed out before. Read
             models ahead of the events, or from another lab, are refused.
+        saga: a saga reserves each order's stock after it is placed, then confirms or
+            declines it (notebook 12): stock streams share the lab's log, and the
+            ``order_fulfilment`` process manager runs with the read models.
 
     The lab's clock and ids are its own: its bus stamps the commands it is sent and runs
     their handlers on them; building another lab changes nothing here.
@@ -211,27 +222,35 @@ def build_lab(
     ids = ids or ids_after(seed, event_store.head if event_store is not None else 0)
 
     customer_service = CustomerService(DEMO_CUSTOMERS if customers is None else customers)
-    inventory = InventoryService(DEMO_STOCK if stock is None else stock)
-    catalogue = Catalogue(
-        customer_service.all(),
-        inventory.all(),
-        dict(
-            prices if prices is not None else {p: DEMO_PRICES.get(p, 0.0) for p in inventory.all()}
-        ),
-    )
-
     event_store = event_store if event_store is not None else InMemoryEventStore(clock)
+    # Stock streams live in a store of their own (the warehouse's), so the order log reads
+    # as it did before stock was taken; with a saga they share the lab's log.
+    warehouse = event_store if saga else InMemoryEventStore(clock)
+    inventory = InventoryService(DEMO_STOCK if stock is None else stock, warehouse)
+    if prices is None:
+        prices = {p: LIST_PRICES[p] for p in inventory.products if p in LIST_PRICES}
+    price_list = PriceList(prices)
+    catalogue = Catalogue(customer_service.all(), inventory.all(), price_list.all())
+
     orders = EventSourcedRepository(event_store, Order)
     command_bus = CommandBus(EventPublisher(), retries=command_retries, clock=clock, ids=ids)
-    command_bus.register(CreateOrder, CreateOrderHandler(orders, inventory, customer_service))
-    command_bus.register(CancelOrder, CancelOrderHandler(orders))
+    command_bus.register(
+        CreateOrder,
+        CreateOrderHandler(orders, inventory, customer_service, price_list, reserve_stock=not saga),
+    )
+    command_bus.register(CancelOrder, CancelOrderHandler(orders, None if saga else inventory))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))
+    if saga:
+        register_saga_commands(command_bus, event_store, orders)
 
     connection = duckdb.connect(database) if isinstance(database, str) else database
     available = {
         "order_summary": lambda: OrderProjection(customer_service),
         "customer_stats": lambda: CustomerStatsProjection(customer_service),
     }
+    if saga:
+        available["order_fulfilment"] = lambda: OrderFulfilment(command_bus)
+        read_models = [*read_models, "order_fulfilment"]
     unknown = set(read_models) - set(available)
     if unknown:
         raise ValueError(f"unknown read models {sorted(unknown)}; choose from {list(available)}")

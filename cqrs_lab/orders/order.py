@@ -13,14 +13,22 @@ from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.orders.errors import InvalidOperationError
-from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
+from cqrs_lab.orders.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderDeclined,
+    OrderItemAdded,
+    OrderShipped,
+)
 from cqrs_lab.orders.values import Address, OrderItem, OrderStatus
 from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.write_side.aggregate import Aggregate
 
 
 class Order(Aggregate):
-    """An order: placed with items, then cancelled or shipped (not both).
+    """An order: placed with items, then cancelled or shipped (not both). Where a saga
+    reserves its stock (notebook 12), it is confirmed or declined in between.
 
     Raises:
         InvalidOperationError: when a command breaks an invariant.
@@ -71,18 +79,30 @@ class Order(Aggregate):
         )
 
     def cancel(self, reason: str) -> None:
-        """Cancel a pending order; a shipped or already cancelled order cannot be cancelled."""
+        """Cancel a pending or confirmed order; a shipped or already cancelled order
+        cannot be cancelled."""
         if self.status == OrderStatus.SHIPPED:
             raise InvalidOperationError(f"Cannot cancel shipped order {self.id}")
-        self._require_status(OrderStatus.PENDING, "cancel")
+        self._require_status((OrderStatus.PENDING, OrderStatus.CONFIRMED), "cancel")
         self._raise_event(OrderCancelled, reason=reason)
 
     def ship(self) -> None:
-        """Ship a pending order; a cancelled or already shipped order cannot be shipped."""
+        """Ship a pending or confirmed order; a cancelled or already shipped order cannot
+        be shipped."""
         if self.status == OrderStatus.CANCELLED:
             raise InvalidOperationError(f"Cannot ship cancelled order {self.id}")
-        self._require_status(OrderStatus.PENDING, "ship")
+        self._require_status((OrderStatus.PENDING, OrderStatus.CONFIRMED), "ship")
         self._raise_event(OrderShipped)
+
+    def confirm(self) -> None:
+        """Confirm a pending order: its stock is reserved."""
+        self._require_status(OrderStatus.PENDING, "confirm")
+        self._raise_event(OrderConfirmed)
+
+    def decline(self, reason: str) -> None:
+        """Decline a pending order: its stock could not be reserved."""
+        self._require_status(OrderStatus.PENDING, "decline")
+        self._raise_event(OrderDeclined, reason=reason)
 
     # -- state ----------------------------------------------------------------------------
 
@@ -91,8 +111,9 @@ class Order(Aggregate):
         """Sum of every line's quantity times unit price."""
         return sum(item.subtotal for item in self.items)
 
-    def _require_status(self, status: OrderStatus, action: str) -> None:
-        if self.status != status:
+    def _require_status(self, status: OrderStatus | tuple[OrderStatus, ...], action: str) -> None:
+        allowed = status if isinstance(status, tuple) else (status,)
+        if self.status not in allowed:
             raise InvalidOperationError(f"Cannot {action} {self.status} order {self.id}")
 
     def _apply(self, event: DomainEvent) -> None:
@@ -113,6 +134,10 @@ class Order(Aggregate):
                 self.status = OrderStatus.CANCELLED
             case OrderShipped():
                 self.status = OrderStatus.SHIPPED
+            case OrderConfirmed():
+                self.status = OrderStatus.CONFIRMED
+            case OrderDeclined():
+                self.status = OrderStatus.DECLINED
             case _:
                 raise TypeError(f"Order cannot apply {type(event).__name__}")
 

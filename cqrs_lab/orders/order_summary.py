@@ -11,7 +11,14 @@ from __future__ import annotations
 from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.orders.events import OrderCancelled, OrderCreated, OrderItemAdded, OrderShipped
+from cqrs_lab.orders.events import (
+    OrderCancelled,
+    OrderConfirmed,
+    OrderCreated,
+    OrderDeclined,
+    OrderItemAdded,
+    OrderShipped,
+)
 from cqrs_lab.orders.services import CustomerService
 from cqrs_lab.read_side.projection import Row, RowProjection, Table
 
@@ -36,7 +43,14 @@ class OrderProjection(RowProjection):
             },
         ),
     )
-    handles = (OrderCreated, OrderItemAdded, OrderCancelled, OrderShipped)
+    handles = (
+        OrderCreated,
+        OrderItemAdded,
+        OrderCancelled,
+        OrderShipped,
+        OrderConfirmed,
+        OrderDeclined,
+    )
 
     def __init__(self, customer_service: CustomerService) -> None:
         self.customers = customer_service
@@ -68,5 +82,9 @@ class OrderProjection(RowProjection):
                 row["status"] = "cancelled"
             case OrderShipped():
                 row["status"] = "shipped"
+            case OrderConfirmed():  # a saga reserved its stock (notebook 12)
+                row["status"] = "confirmed"
+            case OrderDeclined():
+                row["status"] = "declined"
         row["version"] = event.version
         return row

@@ -11,7 +11,15 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict
 
-from cqrs_lab.orders.errors import UnknownCustomerError, UnknownProductError
+from cqrs_lab.orders.errors import (
+    InsufficientInventoryError,
+    UnknownCustomerError,
+    UnknownProductError,
+)
+from cqrs_lab.orders.stock import Stock, stock_id_of
+from cqrs_lab.write_side.event_store import ConcurrencyError, InMemoryEventStore
+from cqrs_lab.write_side.kept_aggregates import KeptAggregates
+from cqrs_lab.write_side.repository import AggregateNotFoundError
 
 
 class Customer(BaseModel):
@@ -45,26 +53,103 @@ class CustomerService:
 
 
 class InventoryService:
-    """Units in stock per product. Orders are checked against it, not deducted from it,
-    as in the seed (reserving stock would be a saga between two aggregates)."""
+    """Units in stock per product, each product's stock a :class:`Stock` aggregate.
 
-    def __init__(self, stock: Mapping[str, int]) -> None:
+    The guide's inventory answers "are there enough?" (:meth:`check_availability`) and
+    takes nothing, so two orders can both be told yes for the last unit. This one also
+    *takes*: :meth:`reserve` sets units aside with an event, saved only if the product's
+    stock did not change since it was loaded (the store's expected-version check); a
+    reservation that lost that race loads the stock again and decides on what is left.
+
+    ``store`` keeps the stock streams: by default a store of its own (the warehouse's),
+    so the order log reads as before; a lab whose saga reserves stock passes its own
+    event store, so orders and stock share one log (notebook 12).
+    """
+
+    def __init__(self, stock: Mapping[str, int], store: InMemoryEventStore | None = None) -> None:
         for product_id, units in stock.items():
             if units < 0:
                 raise ValueError(f"stock of {product_id!r} cannot be negative ({units})")
-        self._stock = dict(stock)
+        self.store = store if store is not None else InMemoryEventStore()
+        """Where the stock streams live."""
+        self.stocks = KeptAggregates(self.store, Stock)
+        """Loads and saves each product's :class:`Stock` (a busy stock is not replayed
+        from its first event on every order: see :mod:`~cqrs_lab.write_side.kept_aggregates`)."""
+        self.products = list(stock)
+        """Every product this inventory stocks, in catalogue order."""
+        for product_id, units in stock.items():
+            if not self.store.read_stream(stock_id_of(product_id)):
+                self._save(Stock.open(product_id, units))
 
     async def check_availability(self, product_id: str, quantity: int) -> bool:
-        """Whether ``quantity`` units are in stock; unknown products raise."""
+        """Whether ``quantity`` units are free *right now*; unknown products raise.
+
+        Only a hint: by the time the caller acts on it, another order may have taken
+        them. To take units, :meth:`reserve` them."""
         return self.stock_of(product_id) >= quantity
 
     def stock_of(self, product_id: str) -> int:
-        """Units in stock; raises :class:`UnknownProductError` for an unknown product."""
+        """Units free to reserve; raises :class:`UnknownProductError` for an unknown product."""
+        stock = self.load(product_id)
+        self.stocks.keep(stock)
+        return stock.available
+
+    def load(self, product_id: str) -> Stock:
+        """The product's :class:`Stock`, replayed from its stream."""
         try:
-            return self._stock[product_id]
-        except KeyError:
+            return self.stocks.get(stock_id_of(product_id))
+        except AggregateNotFoundError:
             raise UnknownProductError(product_id) from None
 
+    async def reserve(self, order_id: UUID, product_id: str, quantity: int) -> None:
+        """Set ``quantity`` units aside for ``order_id``, or raise
+        :class:`InsufficientInventoryError` (naming what is free) and set nothing aside."""
+        while True:  # each lost race means another reservation landed: progress
+            stock = self.load(product_id)
+            try:
+                stock.reserve(order_id, quantity)
+            except InsufficientInventoryError:
+                self.stocks.keep(stock)  # unchanged: still good for the next load
+                raise
+            try:
+                return self._save(stock)
+            except ConcurrencyError:
+                continue
+
+    async def release(self, order_id: UUID, product_id: str) -> None:
+        """Give back what ``order_id`` holds of ``product_id`` (nothing held: no change)."""
+        while True:
+            stock = self.load(product_id)
+            stock.release(order_id)
+            try:
+                return self._save(stock)
+            except ConcurrencyError:
+                continue
+
+    def _save(self, stock: Stock) -> None:
+        """Append the stock's new events, expecting the version it was loaded at. No
+        command id goes with them: it belongs with the order the command placed."""
+        self.stocks.save(stock)
+
     def all(self) -> dict[str, int]:
-        """Every product, id to units in stock."""
-        return dict(self._stock)
+        """Every product, id to units free to reserve."""
+        return {product_id: self.stock_of(product_id) for product_id in self.products}
+
+
+class PriceList:
+    """What each product costs, as the catalogue says: the only source of an order's prices.
+
+    A product missing here has no list price; an order line for it must carry its own
+    (labs built with ``stock=`` and no ``prices=`` for a product the lab does not know).
+    """
+
+    def __init__(self, prices: Mapping[str, float]) -> None:
+        self._prices = dict(prices)
+
+    def price_of(self, product_id: str) -> float | None:
+        """The list price, or None if the catalogue sets none."""
+        return self._prices.get(product_id)
+
+    def all(self) -> dict[str, float]:
+        """Every listed product, id to price."""
+        return dict(self._prices)

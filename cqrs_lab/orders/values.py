@@ -48,6 +48,10 @@ class OrderStatus(StrEnum):
     """Where an order is in its life. Values are what the read model stores."""
 
     PENDING = "pending"
+    CONFIRMED = "confirmed"
+    """Every line's stock reserved (by the saga of notebook 12)."""
+    DECLINED = "declined"
+    """A line's stock could not be reserved (by the saga of notebook 12)."""
     CANCELLED = "cancelled"
     SHIPPED = "shipped"
 

@@ -106,20 +106,30 @@ class Aggregate:
         aggregate = cls.__new__(cls)
         Aggregate.__init__(aggregate, id)
         cls._init_state(aggregate)
+        aggregate.replay(events)
+        return aggregate
+
+    def replay(self, events: Iterable[DomainEvent]) -> None:
+        """Apply stored events that continue this aggregate's history (rehydration; also
+        how a kept or snapshotted aggregate catches up with the events after it).
+
+        Raises:
+            ValueError: if the events are not this aggregate's, in version order.
+        """
+        cls = type(self)
         for event in events:
             if not isinstance(event, DomainEvent):
                 raise TypeError(
-                    f"{cls.__name__} {id} cannot apply {type(event).__name__}: "
+                    f"{cls.__name__} {self.id} cannot apply {type(event).__name__}: "
                     "its stream holds something that is not a DomainEvent"
                 )
-            if event.aggregate_id != id or event.version != aggregate.version + 1:
+            if event.aggregate_id != self.id or event.version != self.version + 1:
                 raise ValueError(
                     f"cannot replay {type(event).__name__} v{event.version} onto "
-                    f"{cls.__name__} {id} at version {aggregate.version}"
+                    f"{cls.__name__} {self.id} at version {self.version}"
                 )
-            aggregate._apply(event)
-            aggregate.version = event.version
-        return aggregate
+            self._apply(event)
+            self.version = event.version
 
     def _init_state(self) -> None:
         """Set the fields that exist before any event (called before replay)."""

@@ -23,7 +23,7 @@ from cqrs_lab.orders import (
 from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.clock import LAB_EPOCH
 from cqrs_lab.time_and_ids.ids import uuid4_from_bits
-from tests.builders import armchair_and_keyboards
+from tests.builders import PLENTY, armchair_and_keyboards
 
 ITEMS = [OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)]
 
@@ -110,9 +110,9 @@ def test_uuid4_from_bits_makes_exactly_what_uuid_makes_with_version_4():
 
 def two_labs():
     """Lab a (seed 1) an hour ahead, then lab b (seed 2) built after it."""
-    a = build_lab(seed=1)
+    a = build_lab(seed=1, stock=PLENTY)
     a.clock.advance(3600)
-    b = build_lab(seed=2)
+    b = build_lab(seed=2, stock=PLENTY)
     return a, b
 
 

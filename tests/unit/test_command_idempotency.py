@@ -24,9 +24,9 @@ from cqrs_lab.orders import (
 )
 from cqrs_lab.orders.errors import OrderNotFoundError
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
-from tests.builders import armchair_and_keyboards, snapshot
+from tests.builders import PLENTY, armchair_and_keyboards, snapshot
 
-LAMP = OrderItem(product_id="MIDNIGHT-LAMP", quantity=1, unit_price=35.0)
+LAMP = OrderItem(product_id="MIDNIGHT-LAMP", quantity=1, unit_price=35.25)
 
 
 class RivalWritesOnce(CancelOrderHandler):
@@ -305,7 +305,7 @@ def racy_lab():
     """A lab whose threads switch as often as the interpreter allows."""
     interval = sys.getswitchinterval()
     sys.setswitchinterval(1e-6)
-    yield build_lab(seed=1, clock=YieldingClock())
+    yield build_lab(seed=1, clock=YieldingClock(), stock=PLENTY)
     sys.setswitchinterval(interval)
 
 

@@ -20,7 +20,7 @@ from cqrs_lab.orders import (
     created_order_id,
 )
 from cqrs_lab.read_side.projection import TablesProjection
-from tests.builders import armchair_and_keyboards
+from tests.builders import PLENTY, armchair_and_keyboards
 
 
 class OrdersPerCustomer(RowProjection):
@@ -96,7 +96,7 @@ class CountingConnection:
 
 
 def busy_lab(orders=120):
-    lab = build_lab(seed=11)
+    lab = build_lab(seed=11, stock=PLENTY)
     for n in range(orders):
         order_id = created_order_id(lab.dispatch(armchair_and_keyboards([ADA, GRACE][n % 2])))
         if n % 3 == 0:

@@ -96,7 +96,7 @@ class CrudOrders:
                 order_id,
                 customer_id,
                 self.customers[customer_id],
-                sum(item.subtotal for item in items),
+                sum(item.quantity * item.unit_price for item in items),
                 len(items),
                 naive_utc(self.clock.now()),
             ],
