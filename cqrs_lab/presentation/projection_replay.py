@@ -2,10 +2,12 @@
 
 Forward it runs the real projections over the next events (a projector over
 :class:`~cqrs_lab.write_side.event_source.SourceUpTo`, one transaction per move). Backward
-it travels in time: the same projections fold events ``1..N`` again from nothing, exactly
-as :func:`~cqrs_lab.read_models_as_of` does, into its own scratch database (kept between
-moves: a fresh DuckDB per move would cost more than the fold). Nothing is ever undone, and
-the live lab is never touched.
+it travels in time: the read models as of ``N`` are folded again from the log, as
+:func:`~cqrs_lab.read_models_as_of` does, into its own scratch database (kept between
+moves: a fresh DuckDB per move would cost more than the fold). To keep a step back quick
+with many events, the fold starts from the nearest saved copy of the scratch tables at or
+before ``N`` (one every :data:`SNAPSHOT_EVERY` events, taken on the way forward) instead
+of from position 0. Nothing is ever undone, and the live lab is never touched.
 
 :meth:`Replay.apply` moves to a position and reports what the event there changed, row by
 row (:class:`RowChange`): before is the read models as of ``N - 1``, after as of ``N``.
@@ -22,6 +24,9 @@ import duckdb
 from cqrs_lab.read_side.projection import Projection
 from cqrs_lab.read_side.projector import Projector
 from cqrs_lab.write_side.event_source import EventSource, SourceUpTo
+
+#: Events between two saved copies of the scratch tables (where a step back starts folding).
+SNAPSHOT_EVERY = 500
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,8 @@ class Replay:
         self.tables = [t for p in self.projector.projections.values() for t in p.tables]
         self.position = 0
         """The position the scratch read models are at."""
+        self.snapshots: set[int] = set()
+        """Positions with a saved copy of every scratch table (schema ``replay_at_<N>``)."""
 
     def move_to(self, position: int) -> bool:
         """Put the read models at ``position``; returns True if that took time travel.
@@ -82,13 +89,49 @@ class Replay:
         if not 0 <= position <= head:
             raise ValueError(f"position must be between 0 and {head}, got {position}")
         travelled = position < self.position
-        self.view.head = position
         if travelled:
-            self.projector.rebuild()  # time travel: fold 1..position from nothing
-        else:
-            self.projector.catch_up()
-        self.position = position
+            self._restore(max((p for p in self.snapshots if p <= position), default=0))
+        # Forward, saving a copy of the tables at every SNAPSHOT_EVERY-th position passed.
+        for boundary in range(
+            (self.position // SNAPSHOT_EVERY + 1) * SNAPSHOT_EVERY, position + 1, SNAPSHOT_EVERY
+        ):
+            self._fold_to(boundary)
+            self._save()
+        self._fold_to(position)
         return travelled
+
+    def _fold_to(self, position: int) -> None:
+        self.view.head = position
+        self.projector.catch_up()
+        self.position = position
+
+    def _save(self) -> None:
+        if self.position in self.snapshots:
+            return
+        schema = f"replay_at_{self.position}"
+        self.connection.execute(f"CREATE SCHEMA {schema}")
+        for table in self.tables:
+            self.connection.execute(
+                f"CREATE TABLE {schema}.{table.name} AS SELECT * FROM main.{table.name}"
+            )
+        self.snapshots.add(self.position)
+
+    def _restore(self, position: int) -> None:
+        """Put the tables back as they were at ``position`` (a saved copy, or empty at 0)."""
+        self.view.head = position
+        if position == 0:
+            self.projector.rebuild()  # nothing to fold: empties the tables
+        else:
+            selected = list(self.projector.projections.values())
+            with self.projector.transaction() as con:
+                for table in self.tables:
+                    con.execute(f"DELETE FROM main.{table.name}")
+                    con.execute(
+                        f"INSERT INTO main.{table.name} "
+                        f"SELECT * FROM replay_at_{position}.{table.name}"
+                    )
+                self.projector.set_checkpoints(selected, position, backwards=True)
+        self.position = position
 
     def apply(self, position: int) -> StepResult:
         """Move to ``position`` and report the rows the event at ``position`` changed.
