@@ -265,23 +265,15 @@ class TablesProjection(Projection):
 
     def keys_of(self, event: DomainEvent) -> dict[str, Hashable]:
         """The rows ``event`` names: table name -> key (by default, matching field names)."""
-        return {name: getter(event) for name, getter in self._key_getters(type(event))}
+        fields = getattr(type(event), "model_fields", {})
+        return {
+            table.name: getattr(event, table.key) for table in self.tables if table.key in fields
+        }
 
     @abstractmethod
     def apply(self, rows: dict[str, TableRows], event: DomainEvent) -> None:
         """Change ``rows`` to reflect ``event``; raise ``LookupError`` or ``ValueError``
         if the event cannot apply."""
-
-    def _key_getters(self, kind: type) -> list[tuple[str, attrgetter]]:
-        """For an event type, each table whose key is one of its fields, and a getter."""
-        cache = self.__dict__.setdefault("_getters_by_type", {})
-        getters = cache.get(kind)
-        if getters is None:
-            fields = getattr(kind, "model_fields", {})
-            getters = cache[kind] = [
-                (table.name, attrgetter(table.key)) for table in self.tables if table.key in fields
-            ]
-        return getters
 
     def _named_keys(self, batch: list[RecordedEvent]) -> dict[str, set[Hashable]]:
         """Every key each table's rows are named by in ``batch``."""
@@ -291,18 +283,16 @@ class TablesProjection(Projection):
                 for name, key in self.keys_of(recorded.event).items():
                     wanted[name].add(key)
             return wanted
-        # By field names: the getters are found once per event type, not once per event.
-        getters_of = self._key_getters
-        by_type: dict[type, list[tuple[set, attrgetter]]] = {}
-        for recorded in batch:
-            event = recorded.event
-            getters = by_type.get(type(event))
-            if getters is None:
-                getters = by_type[type(event)] = [
-                    (wanted[name], getter) for name, getter in getters_of(type(event))
-                ]
-            for keys, getter in getters:
-                keys.add(getter(event))
+        # By field names, decided once per event type; a table whose key field every event
+        # of the batch has takes its keys in one pass of C code (map over a getter).
+        events = [recorded.event for recorded in batch]
+        kinds = set(map(type, events))
+        for table in self.tables:
+            having = {kind for kind in kinds if table.key in getattr(kind, "model_fields", {})}
+            if not having:
+                continue
+            named = events if having == kinds else [e for e in events if type(e) in having]
+            wanted[table.name].update(map(attrgetter(table.key), named))
         return wanted
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
