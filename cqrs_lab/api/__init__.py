@@ -17,14 +17,22 @@ except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subp
         name=missing.name,
     ) from missing
 
-from cqrs_lab.api.app import CONSISTENCY_ENV, app_factory, create_app
+from cqrs_lab.api.app import (
+    CONSISTENCY_ENV,
+    POSTGRES_DSN_ENV,
+    app_factory,
+    create_app,
+    postgres_app_factory,
+)
 from cqrs_lab.api.consistency import EVENT_STORE_HEAD, EVENTS_BEHIND, PROJECTION_POSITION
 
 __all__ = [
     "CONSISTENCY_ENV",
     "EVENTS_BEHIND",
     "EVENT_STORE_HEAD",
+    "POSTGRES_DSN_ENV",
     "PROJECTION_POSITION",
     "app_factory",
     "create_app",
+    "postgres_app_factory",
 ]

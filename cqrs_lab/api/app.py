@@ -1,7 +1,8 @@
 """The app factory: a lab behind FastAPI.
 
 ``create_app(lab)`` serves a lab you built (tests, notebooks). ``app_factory()`` builds a
-demo lab first, for ``uvicorn cqrs_lab.api:app_factory --factory``.
+demo lab first, for ``uvicorn cqrs_lab.api:app_factory --factory``. ``postgres_app_factory()``
+serves a lab over a shared PostgreSQL event store, for several uvicorn workers at once.
 """
 
 from __future__ import annotations
@@ -42,6 +43,9 @@ TAGS = [
 #: Environment variable read by :func:`app_factory`: ``async`` (default) or ``inline``.
 CONSISTENCY_ENV = "CQRS_LAB_CONSISTENCY"
 
+#: Environment variable read by :func:`postgres_app_factory`: the event store's DSN.
+POSTGRES_DSN_ENV = "CQRS_LAB_POSTGRES_DSN"
+
 
 def create_app(lab: Lab) -> FastAPI:
     """A FastAPI app serving ``lab`` (kept as ``app.state.lab``)."""
@@ -79,4 +83,35 @@ def app_factory() -> FastAPI:
     """
     consistency = os.environ.get(CONSISTENCY_ENV, "async")
     lab = build_lab(clock=SystemClock(), ids=RandomIds(), consistency=consistency)
+    return create_app(lab)
+
+
+def postgres_app_factory() -> FastAPI:
+    """A lab writing to the PostgreSQL event store named by ``CQRS_LAB_POSTGRES_DSN``.
+
+    For ``uvicorn cqrs_lab.api:postgres_app_factory --factory --workers 4``: every worker
+    process builds its own lab over the one store, whose appends are serialised in
+    PostgreSQL, so the workers' commands land in one gap-free order (optimistic concurrency
+    refuses a stale write to an order whichever worker made it). Each worker's reads come
+    from its own in-memory read models, caught up on ``POST /api/v1/projector/catch-up`` (or
+    after every command with ``CQRS_LAB_CONSISTENCY=inline``); the shared read models are
+    kept by one ``python -m cqrs_lab.projector_process`` in a DuckDB file.
+
+    Raises:
+        RuntimeError: if ``CQRS_LAB_POSTGRES_DSN`` is not set.
+    """
+    from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
+
+    dsn = os.environ.get(POSTGRES_DSN_ENV)
+    if not dsn:
+        raise RuntimeError(f"set {POSTGRES_DSN_ENV} to the PostgreSQL event store's DSN")
+    consistency = os.environ.get(CONSISTENCY_ENV, "async")
+    store = PostgresEventStore(dsn)
+    lab = build_lab(
+        event_store=store,
+        clock=store.clock,
+        ids=RandomIds(),
+        consistency=consistency,
+        record_history=False,
+    )
     return create_app(lab)

@@ -37,6 +37,11 @@ from cqrs_lab.write_side.event_store import (
 STALE_VERSION = "CQ409"
 DUPLICATE_COMMAND = "CQ208"
 
+#: The channel every append notifies (payload: the new head) when it commits. A wake-up for
+#: followers in other processes (``LISTEN cqrs_lab_events``), never the data: they re-read
+#: the log from their checkpoint, so a notification lost or merged loses nothing.
+NOTIFY_CHANNEL = "cqrs_lab_events"
+
 SCHEMA = f"""
 CREATE TABLE IF NOT EXISTS events (
     position    bigint      PRIMARY KEY,    -- global, gap-free, from 1
@@ -94,6 +99,8 @@ BEGIN
     IF p_command IS NOT NULL THEN
         INSERT INTO event_commands VALUES (p_command, base + 1, n);
     END IF;
+    -- Delivered at commit, and only if it commits.
+    PERFORM pg_notify('{NOTIFY_CHANNEL}', (base + n)::text);
     RETURN base + 1;
 END $$;
 """
