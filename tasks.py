@@ -14,6 +14,8 @@
                                 start a private PostgreSQL server, print its DSN, and keep
                                 it until Ctrl-C (its data is deleted then)
     python3 tasks.py bench      run the benchmarks (installs the benchmark-only extra)
+    python3 tasks.py bench --postgres [--quick]
+                                the durable-store benchmarks on a private PostgreSQL
     python3 tasks.py lock       re-resolve dependencies and rewrite constraints.txt
 
 Setup is idempotent: it creates .venv once and installs the project with the versions
@@ -168,7 +170,12 @@ def postgres() -> None:
 
 def bench() -> None:
     setup("dev,bench")
-    run(PY, "-m", "benchmarks", *sys.argv[2:])
+    args = sys.argv[2:]
+    if "--postgres" in args:  # issue 17's targets: PostgreSQL appends, catch-up, reopening
+        args.remove("--postgres")
+        run(PY, "-m", "benchmarks.postgres", *args)
+        return
+    run(PY, "-m", "benchmarks", *args)
 
 
 def lock() -> None:

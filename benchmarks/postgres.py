@@ -1,0 +1,311 @@
+"""``python -m benchmarks.postgres [--quick] [--runs N]``: issue 17's durable-store targets.
+
+Starts a private PostgreSQL server (:class:`PostgresServer`) and measures, in this process:
+
+1. **appends, 4 concurrent writers, gap-free**: :class:`PostgresEventStore` against the
+   ``eventsourcing`` library's PostgreSQL recorder (``PostgresApplicationRecorder``, which
+   serialises appends with a table lock) on the same workload and server, runs alternating.
+   Each writer appends 2 events at a time to streams of its own; an independent follower
+   (plain SQL, "position > checkpoint") reads while they write and reports what it skipped.
+2. **catch-up from PostgreSQL** into both DuckDB read models (``build_lab(event_store=...)``
+   at its defaults, ``lab.catch_up()``) of a store preloaded with workload events.
+3. **reopening a kept SQLite lab** (``build_lab(path=...)``) of many events and querying it,
+   in a fresh process.
+
+Prints the figures and writes them to ``benchmarks/results/postgres-<utc time>.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from uuid import UUID, uuid4
+
+import psycopg
+
+from benchmarks.history import append_workload_history, orders_for
+from benchmarks.measure import workload_lab
+from cqrs_lab import PostgresEventStore
+from cqrs_lab.orders import OrderCancelled, build_lab
+from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
+from cqrs_lab.write_side.event_codec import EventCodec
+from cqrs_lab.write_side.postgres_server import PostgresServer
+
+RESULTS = Path(__file__).parent / "results"
+FULL = {"appends_per_writer": 500, "catch_up_events": 250_000, "reopen_events": 1_000_000}
+QUICK = {"appends_per_writer": 100, "catch_up_events": 20_000, "reopen_events": 20_000}
+WRITERS = 4
+STREAMS_PER_WRITER = 10
+TARGETS = {"append_ratio": 1.5, "catch_up_events_per_s": 250_000, "reopen_seconds": 2.0}
+
+
+def _events(stream: UUID, first_version: int) -> list[OrderCancelled]:
+    return [
+        OrderCancelled(order_id=stream, reason=f"r{v}", version=v)
+        for v in (first_version, first_version + 1)
+    ]
+
+
+def _follow(dsn: str, table: str, column: str, done: threading.Event, seen: set) -> None:
+    """An independent follower: plain SQL, ``column > checkpoint``, pages of 1,000."""
+    checkpoint = 0
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        while True:
+            finished = done.is_set()  # asked before reading: one more read follows
+            rows = connection.execute(
+                f"SELECT {column} FROM {table} WHERE {column} > %s ORDER BY {column} LIMIT 1000",
+                (checkpoint,),
+            ).fetchall()
+            seen.update(p for (p,) in rows)
+            if rows:
+                checkpoint = rows[-1][0]
+            elif finished:
+                return
+
+
+def _writers(append_for_writer, appends: int) -> float:
+    """Run ``WRITERS`` threads of ``appends`` appends; returns the wall time."""
+
+    def write(writer: int) -> None:
+        append = append_for_writer(writer)
+        streams = [uuid4() for _ in range(STREAMS_PER_WRITER)]
+        for n in range(appends):
+            stream, version = streams[n % STREAMS_PER_WRITER], n // STREAMS_PER_WRITER * 2
+            append(stream, version)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(WRITERS)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return time.perf_counter() - started
+
+
+def _measured(dsn: str, table: str, column: str, run) -> dict:
+    done, seen = threading.Event(), set()
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        before = {p for (p,) in connection.execute(f"SELECT {column} FROM {table}")}
+    follower = threading.Thread(target=_follow, args=(dsn, table, column, done, seen))
+    follower.start()
+    seconds = run()
+    done.set()
+    follower.join()
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        stored = {p for (p,) in connection.execute(f"SELECT {column} FROM {table}")} - before
+    return {
+        "events": len(stored),
+        "seconds": seconds,
+        "events_per_s": len(stored) / seconds,
+        "skipped": len(stored - seen),
+    }
+
+
+def lab_appends(dsn: str, appends: int) -> dict:
+    """:class:`PostgresEventStore`, one store object per writer (as processes would have)."""
+    stores = [PostgresEventStore(dsn) for _ in range(WRITERS)]
+
+    def append_for(writer: int):
+        store = stores[writer]
+        return lambda stream, version: store.append(
+            stream, _events(stream, version + 1), expected_version=version
+        )
+
+    try:
+        return _measured(dsn, "events", "position", lambda: _writers(append_for, appends))
+    finally:
+        for store in stores:
+            store.close()
+
+
+def peer_appends(server: PostgresServer, dsn: str, appends: int) -> dict:
+    """``eventsourcing``'s ``PostgresApplicationRecorder``, a pool of one connection per writer."""
+    from eventsourcing.persistence import StoredEvent
+    from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+
+    datastore = PostgresDatastore(
+        dbname="postgres", host=str(server.folder), port=server.port or 5432,
+        user="postgres", password="", pool_size=WRITERS,
+    )  # fmt: skip
+    recorder = PostgresApplicationRecorder(datastore, events_table_name="peer_events")
+    recorder.create_table()
+    codec = EventCodec()
+
+    def append_for(writer: int):
+        def append(stream: UUID, version: int) -> None:
+            recorder.insert_events(
+                [
+                    StoredEvent(
+                        originator_id=stream,
+                        originator_version=event.version,
+                        topic=topic,
+                        state=data.encode(),
+                    )
+                    for event in _events(stream, version + 1)
+                    for topic, data in [codec.encode(event)]
+                ]
+            )
+
+        return append
+
+    try:
+        return _measured(
+            dsn, "peer_events", "notification_id", lambda: _writers(append_for, appends)
+        )
+    finally:
+        datastore.close()
+
+
+def preload(dsn: str, events: int) -> int:
+    """Copy ``events`` (or a few more: whole orders) workload events into the store at ``dsn``."""
+    source = workload_lab()
+    append_workload_history(source, orders_for(events))
+    codec = EventCodec()
+    PostgresEventStore(dsn).close()  # creates the tables
+    recorded = source.event_store.read_all()
+    with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
+        with cursor.copy(
+            "COPY events (position, stream_id, version, type, topic, recorded_at, data) FROM STDIN"
+        ) as copy:
+            for r in recorded:
+                topic, data = codec.encode(r.event)
+                copy.write_row(
+                    (r.position, r.stream_id, r.event.version, type(r.event).__name__, topic,
+                     r.recorded_at, data)
+                )  # fmt: skip
+        cursor.execute(
+            "INSERT INTO event_streams SELECT stream_id, max(version), min(position)"
+            " FROM events GROUP BY stream_id"
+        )
+        cursor.execute("UPDATE event_head SET position = (SELECT max(position) FROM events)")
+    return len(recorded)
+
+
+def catch_up(dsn: str) -> dict:
+    """A fresh lab at its defaults on the preloaded store: ``lab.catch_up()`` from zero."""
+    lab = build_lab(
+        event_store=PostgresEventStore(dsn),
+        customers=workload_customers(500),
+        stock=workload_stock(),
+        record_history=False,
+    )
+    started = time.perf_counter()
+    applied = lab.catch_up()
+    seconds = time.perf_counter() - started
+    lab.close()
+    return {"events": applied, "seconds": seconds, "events_per_s": applied / seconds}
+
+
+def reopen(events: int, runs: int) -> dict:
+    """Keep a lab of ``events`` events in a folder, then time reopening it and one query
+    in a fresh process (median of ``runs``)."""
+    folder = Path(tempfile.mkdtemp(prefix="cqrs_lab_bench_")) / "lab"
+    started = time.perf_counter()
+    lab = build_lab(
+        path=folder, customers=workload_customers(500), stock=workload_stock(), record_history=False
+    )
+    append_workload_history(lab, orders_for(events))
+    lab.catch_up()
+    head = lab.event_store.head
+    lab.close()
+    built = time.perf_counter() - started
+    timings = []
+    for _ in range(runs):
+        done = subprocess.run(
+            [sys.executable, "-m", "benchmarks.reopen_lab", str(folder)],
+            check=True,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        timings.append(json.loads(done.stdout))
+    return {
+        "events": head,
+        "build_seconds": built,
+        "seconds": statistics.median(t["seconds"] for t in timings),
+        "runs": timings,
+    }
+
+
+def run(sizes: dict, runs: int, log=print) -> dict:
+    figures: dict = {"sizes": sizes, "runs": runs, "writers": WRITERS}
+    with PostgresServer() as server:
+        dsn = server.dsn
+        log(f"appends: {WRITERS} writers x {sizes['appends_per_writer']} appends of 2 events,")
+        log("  alternating PostgresEventStore and eventsourcing's PostgreSQL recorder ...")
+        ours, peers = [], []
+        for _ in range(runs):
+            ours.append(lab_appends(dsn, sizes["appends_per_writer"]))
+            peers.append(peer_appends(server, dsn, sizes["appends_per_writer"]))
+        figures["appends"] = _median(ours)
+        figures["peer_appends"] = _median(peers)
+        log(f"catch-up: {sizes['catch_up_events']:,} events from PostgreSQL into DuckDB ...")
+        with psycopg.connect(dsn, autocommit=True) as admin:
+            admin.execute("CREATE DATABASE catch_up")
+        loaded = preload(server.dsn_for("catch_up"), sizes["catch_up_events"])
+        figures["catch_up"] = _median([catch_up(server.dsn_for("catch_up")) for _ in range(runs)])
+        figures["catch_up"]["loaded"] = loaded
+    log(f"reopen: a kept SQLite lab of {sizes['reopen_events']:,} events ...")
+    figures["reopen"] = reopen(sizes["reopen_events"], runs)
+    ratio = figures["appends"]["events_per_s"] / figures["peer_appends"]["events_per_s"]
+    figures["targets"] = {
+        "append_ratio": ratio,
+        "append_ratio_met": ratio >= TARGETS["append_ratio"],
+        "skipped": figures["appends"]["skipped_max"] + figures["peer_appends"]["skipped_max"],
+        "catch_up_met": figures["catch_up"]["events_per_s"] >= TARGETS["catch_up_events_per_s"],
+        "reopen_met": figures["reopen"]["seconds"] < TARGETS["reopen_seconds"],
+    }
+    return figures
+
+
+def _median(results: list[dict]) -> dict:
+    summary = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    if "skipped" in results[0]:
+        summary["skipped_max"] = max(r["skipped"] for r in results)
+    return summary
+
+
+def report(figures: dict) -> str:
+    a, p = figures["appends"], figures["peer_appends"]
+    c, r, t = figures["catch_up"], figures["reopen"], figures["targets"]
+    return "\n".join(
+        [
+            f"appends, {WRITERS} writers (median of {figures['runs']}):",
+            f"  PostgresEventStore          {a['events_per_s']:>10,.0f} events/s,"
+            f" skipped by a follower: {a['skipped_max']:.0f}",
+            f"  eventsourcing recorder      {p['events_per_s']:>10,.0f} events/s,"
+            f" skipped by a follower: {p['skipped_max']:.0f}",
+            f"  ratio {t['append_ratio']:.2f}x (target >= {TARGETS['append_ratio']}x):"
+            f" {'met' if t['append_ratio_met'] else 'NOT met'}",
+            f"catch-up from PostgreSQL: {c['events_per_s']:,.0f} events/s over"
+            f" {c['events']:,.0f} events (target >= 250,000):"
+            f" {'met' if t['catch_up_met'] else 'NOT met'}",
+            f"reopen a kept SQLite lab of {r['events']:,} events and query it:"
+            f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'}",
+        ]
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    figures = run(QUICK if args.quick else FULL, args.runs)
+    print(report(figures))
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = RESULTS / f"postgres-{stamp}.json"
+    path.write_text(json.dumps(figures, indent=1, default=str) + "\n", encoding="utf-8")
+    print(f"written to {path}")
+
+
+if __name__ == "__main__":
+    main()
