@@ -6,7 +6,9 @@ is empty by then when saving drains the queue.
 
 When a command bus runs the handler, ``save`` passes the command's id to the store with the
 command's first append (see :mod:`cqrs_lab.time_and_ids.defaults`): the store then refuses
-to store the same command twice, however the two sends raced.
+to store the same command twice, however the two sends raced. A handler that saves several
+aggregates records the id with its first save only, so a resend the bus no longer remembers
+is refused at that first save (and answered with that save's events).
 """
 
 from __future__ import annotations
