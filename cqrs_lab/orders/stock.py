@@ -41,6 +41,8 @@ class Stock(Aggregate):
     """
 
     id_field = "stock_id"
+    state_version = 1
+    """The shape of this class's state: a snapshot of another shape is not restored."""
 
     def __init__(self, id: UUID) -> None:
         super().__init__(id)
