@@ -173,7 +173,9 @@ class TableRows(dict[Hashable, Row]):
 
     def write(self) -> None:
         """Insert the new rows and upsert the stored ones (one statement each)."""
-        self.load(self.keys() - self.looked_up)  # rows set without being read: stored?
+        unread = self.keys() - self.looked_up
+        if unread:  # set without being read: a stored row there is replaced, not doubled
+            self.stored.update(self.table.fetch(self.con, unread))
         stored = self.stored
         if not stored:
             self.table.insert(self.con, self.values())

@@ -162,3 +162,23 @@ def test_an_event_for_a_row_nobody_created_names_the_missing_row_and_writes_noth
     assert error.value.position == cancelled.position
     assert table_rows(con, projection) == {"reason_orders": [], "reasons": []}
     assert projector.catch_up() == lab.event_store.head  # in order, it applies
+
+
+class LatestReason(TablesProjection):
+    """Writes a row without reading it first: the last cancellation reason, overall."""
+
+    name = "latest_reason"
+    tables = (Table("latest_reason", key="k", columns={"k": "INTEGER", "reason": "VARCHAR"}),)
+    handles = (OrderCancelled,)
+
+    def apply(self, rows, event):
+        rows["latest_reason"][1] = {"k": 1, "reason": event.reason}
+
+
+def test_a_row_set_without_being_read_replaces_the_stored_one():
+    lab = busy_lab(12)
+    con = duckdb.connect()
+    projector = Projector(lab.event_store, con, projections=[LatestReason()], batch_size=3)
+    projector.catch_up()
+    last = [r.event for r in lab.event_store.read_all() if isinstance(r.event, OrderCancelled)]
+    assert con.execute("SELECT * FROM latest_reason").fetchall() == [(1, last[-1].reason)]
