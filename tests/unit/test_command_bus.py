@@ -1,6 +1,9 @@
 """The command bus routes to one handler, publishes what it returns, and says what is missing."""
 
 import asyncio
+import threading
+import types
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
 import pytest
@@ -193,3 +196,42 @@ def test_a_bus_runs_handlers_on_its_own_clock_and_ids_then_restores_the_unbound_
         assert defaults.now() == elsewhere.now()
     finally:
         defaults.install(*saved)
+
+
+@types.coroutine
+def let_others_run():
+    yield
+
+
+def test_a_resend_awaited_on_one_thread_waits_for_the_send_running_on_another():
+    entered, release, calls = threading.Event(), threading.Event(), []
+
+    def slow(command):
+        calls.append(command)
+        if len(calls) == 1:  # the first send holds on until released; a second would not
+            entered.set()
+            release.wait()
+        return [EVENT]
+
+    bus, ping = CommandBus(), Ping()
+    bus.register(Ping, slow)
+    with ThreadPoolExecutor(1) as pool:
+        first = pool.submit(bus.dispatch_sync, ping)
+        entered.wait()
+
+        async def resend():
+            task = asyncio.create_task(bus.dispatch(ping))
+            await let_others_run()  # the task runs until it waits for the first send
+            release.set()
+            return await task
+
+        again = asyncio.run(resend())
+        assert first.result() == again == [EVENT]
+    assert calls == [ping] and bus.resends == 1
+
+
+def test_a_handler_sending_its_own_command_again_gets_a_clear_error_not_a_hang():
+    bus = CommandBus()
+    bus.register(Ping, lambda command: bus.dispatch_sync(command))
+    with pytest.raises(RuntimeError, match="dispatched again from within its own handling"):
+        bus.dispatch_sync(Ping())
