@@ -207,17 +207,6 @@ class RowProjection(Projection):
         Raise ``LookupError`` or ``ValueError`` if the event cannot apply to this row.
         """
 
-    def fold(self, rows: dict[Any, Row], batch: Iterable[RecordedEvent]) -> dict[Any, Row]:
-        """Apply every event in ``batch`` to ``rows`` in order; returns ``rows``."""
-        get, apply, key_of = rows.get, self.apply, self.key_of
-        for recorded in batch:
-            key = key_of(recorded.event)
-            try:
-                rows[key] = apply(get(key), recorded.event)
-            except (LookupError, ValueError) as error:
-                raise ProjectionError(self.name, recorded, str(error)) from error
-        return rows
-
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
         with no_gc_pauses():
             key_of, apply, table = self.key_of, self.apply, self.table
