@@ -161,7 +161,14 @@ class CommandBus:
                     break
                 if type(running) is int:  # the first resend to arrive sets up the waiting
                     running = self._in_flight[key] = InFlight(self._lock, running)
-            # The same command is being handled right now: wait for it, then look again.
+            # The same command is being handled right now: wait for it, then look again;
+            # unless that handling is what sent it again (waiting would never end).
+            dispatch = defaults.current.get()
+            if dispatch is not None and dispatch.command_id == command.command_id:
+                raise RuntimeError(
+                    f"command {command.command_id} was dispatched again from within its own "
+                    "handling; waiting for the first send would never end"
+                )
             if blocking:
                 running.wait_blocking()
             else:

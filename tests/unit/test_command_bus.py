@@ -235,3 +235,14 @@ def test_a_handler_sending_its_own_command_again_gets_a_clear_error_not_a_hang()
     bus.register(Ping, lambda command: bus.dispatch_sync(command))
     with pytest.raises(RuntimeError, match="dispatched again from within its own handling"):
         bus.dispatch_sync(Ping())
+
+
+def test_an_async_handler_awaiting_its_own_command_again_gets_a_clear_error_not_a_hang():
+    bus = CommandBus()
+
+    async def again(command):
+        return await bus.dispatch(command)
+
+    bus.register(Ping, again)
+    with pytest.raises(RuntimeError, match="dispatched again from within its own handling"):
+        asyncio.run(bus.dispatch(Ping()))
