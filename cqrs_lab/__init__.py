@@ -18,7 +18,14 @@ from cqrs_lab.observing.lag_monitor import LagAlert, LagMonitor
 from cqrs_lab.observing.progress import ProgressBar
 from cqrs_lab.observing.timeline import Timeline, TimelineEntry
 from cqrs_lab.read_side.blue_green import BlueGreenRebuild
-from cqrs_lab.read_side.projection import Projection, ProjectionError, RowProjection, Table
+from cqrs_lab.read_side.projection import (
+    Projection,
+    ProjectionError,
+    RowProjection,
+    Table,
+    TableRows,
+    TablesProjection,
+)
 from cqrs_lab.read_side.projector import BatchCommitted, Lag, Projector
 from cqrs_lab.read_side.read_db import ReadOnlyConnection, ReadOnlyError
 from cqrs_lab.read_side.time_travel import read_models_as_of
@@ -69,6 +76,8 @@ __all__ = [
     "ReadOnlyError",
     "RecordedEvent",
     "RowProjection",
+    "TableRows",
+    "TablesProjection",
     "SQLiteEventStore",
     "SeededIds",
     "SimulatedClock",

@@ -7,7 +7,7 @@ from uuid import UUID
 import duckdb
 import pytest
 
-from cqrs_lab import ProjectionError, Projector, RowProjection, Table
+from cqrs_lab import ProjectionError, Projector, RowProjection, Table, TablesProjection
 from cqrs_lab.orders import (
     ADA,
     GRACE,
@@ -19,7 +19,6 @@ from cqrs_lab.orders import (
     build_lab,
     created_order_id,
 )
-from cqrs_lab.read_side.projection import TablesProjection
 from tests.builders import PLENTY, armchair_and_keyboards
 
 
