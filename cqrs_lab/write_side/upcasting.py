@@ -173,5 +173,7 @@ class VersionedEventLog:
     def read(self, row: StoredRow) -> RecordedEvent:
         """One stored row as today's event."""
         fields = self.upcasters.upcast(row.event_type, row.schema_version, json.loads(row.data))
+        # A shape that never recorded when it happened happened when it was stored.
+        fields.setdefault("occurred_at", row.recorded_at)
         event = self.event_types[row.event_type].model_validate(fields)
         return RecordedEvent(row.position, row.stream_id, row.recorded_at, event)
