@@ -10,7 +10,7 @@ Starts a private PostgreSQL server (:class:`PostgresServer`) and measures, in th
 2. **catch-up from PostgreSQL** into both DuckDB read models (``build_lab(event_store=...)``
    at its defaults, ``lab.catch_up()``) of a store preloaded with workload events.
 3. **reopening a kept SQLite lab** (``build_lab(path=...)``) of many events and querying it,
-   in a fresh process.
+   in a fresh process (timed from ``build_lab``; the whole process is reported too).
 
 Prints the figures and writes them to ``benchmarks/results/postgres-<utc time>.json``.
 """
@@ -219,17 +219,21 @@ def reopen(events: int, runs: int) -> dict:
     built = time.perf_counter() - started
     timings = []
     for _ in range(runs):
+        process_started = time.perf_counter()
         done = subprocess.run(
             [sys.executable, "-m", "benchmarks.reopen_lab", str(folder)],
             check=True,
             stdout=subprocess.PIPE,
             text=True,
         )
-        timings.append(json.loads(done.stdout))
+        timing = json.loads(done.stdout)
+        timing["process_seconds"] = time.perf_counter() - process_started  # with imports
+        timings.append(timing)
     return {
         "events": head,
         "build_seconds": built,
         "seconds": statistics.median(t["seconds"] for t in timings),
+        "process_seconds": statistics.median(t["process_seconds"] for t in timings),
         "runs": timings,
     }
 
@@ -288,7 +292,8 @@ def report(figures: dict) -> str:
             f" {c['events']:,.0f} events (target >= 250,000):"
             f" {'met' if t['catch_up_met'] else 'NOT met'}",
             f"reopen a kept SQLite lab of {r['events']:,} events and query it:"
-            f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'}",
+            f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'};"
+            f" the whole process, Python's imports included: {r['process_seconds']:.2f} s",
         ]
     )
 
