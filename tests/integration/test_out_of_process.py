@@ -45,6 +45,8 @@ class ProjectorProcess:
             stdout=subprocess.PIPE, text=True,
         )  # fmt: skip
         self.position = -1
+        self.resumed_at: int | None = None
+        """The first position it reported: where it started from its checkpoint."""
         self._changed = threading.Condition()
         threading.Thread(target=self._read, daemon=True).start()
 
@@ -53,6 +55,8 @@ class ProjectorProcess:
             if line.startswith("position "):
                 with self._changed:
                     self.position = int(line.split()[1])
+                    if self.resumed_at is None:
+                        self.resumed_at = self.position
                     self._changed.notify_all()
         with self._changed:
             self._changed.notify_all()
@@ -188,9 +192,12 @@ def test_two_api_workers_and_a_killed_projector_lose_nothing(postgres_dsn, tmp_p
         for thread in clients:
             thread.start()
         half.wait(timeout=DEADLINE_S)  # half the orders are placed; the clients go on ...
-        projector.wait_for(store_head(postgres_dsn))  # (it has projected the first half)
+        first_half = store_head(postgres_dsn)
+        projector.wait_for(first_half)  # (it has projected the first half)
         assert projector.stop(signal.SIGKILL) == -signal.SIGKILL  # ... while it dies
         projector = ProjectorProcess(postgres_dsn, read_models)
+        projector.wait_for(0)
+        assert projector.resumed_at >= first_half > 0  # from its checkpoint, not from 0
         for thread in clients:
             thread.join(timeout=DEADLINE_S)
             assert not thread.is_alive()
