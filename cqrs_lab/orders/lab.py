@@ -95,6 +95,7 @@ class Lab:
     lag_monitor: LagMonitor
     consistency: Consistency = "async"
     """``"async"``: the projector runs when told. ``"inline"``: after every command."""
+    _projecting: bool = field(default=False, init=False, repr=False)
     projection_errors: list[Exception] = field(default_factory=list, repr=False)
     """Errors the inline projector met after a command was stored (newest last): the command
     stands, its read models lag behind (``lag()``) until the projection is fixed."""
@@ -111,7 +112,11 @@ class Lab:
 
     def catch_up(self) -> int:
         """Run the projector until every read model has every event; returns events applied."""
-        return self.projector.catch_up()
+        was, self._projecting = self._projecting, True  # see _after_publish
+        try:
+            return self.projector.catch_up()
+        finally:
+            self._projecting = was
 
     def lag(self) -> Lag:
         """How far the read side is behind right now."""
@@ -145,14 +150,19 @@ class Lab:
     # -- wiring callbacks -------------------------------------------------------------
 
     def _after_publish(self, event: DomainEvent) -> None:
-        if self.consistency != "inline":
+        if self.consistency != "inline" or self._projecting:
+            # A saga's commands are published from inside a catch-up, which goes on to
+            # project their events itself: starting another would nest two transactions.
             return
+        self._projecting = True
         try:
             self.projector.catch_up()
         except Exception as error:
             # The command's events are stored: it succeeded. Failing the dispatch would invite
             # a retry that stores the order twice. The read side is behind; say so here.
             self.projection_errors.append(error)
+        finally:
+            self._projecting = False
 
 
 def build_lab(

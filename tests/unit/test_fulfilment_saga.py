@@ -91,6 +91,14 @@ class TestHappyAndUnhappyPaths:
         sent = [(type(s.command).__name__, s.outcome) for s in saga.sent]
         assert sent == [("ReserveStock", "done"), ("ReleaseStock", "done")]
 
+    def test_an_inline_lab_runs_the_saga_within_the_dispatch(self):
+        lab = build_lab(seed=9, saga=True, consistency="inline")
+        order_id = place(lab, (ARMCHAIR, 2))
+        assert lab.projection_errors == []  # no catch-up started inside another
+        assert status(lab, order_id) == "confirmed" and lab.lag().events_behind == 0
+        lab.dispatch(CancelOrder(order_id=order_id, reason="inline"))
+        assert lab.catch_up() == 0 and lab.inventory.stock_of(ARMCHAIR) == 5
+
 
 class TestExactlyOnceInEffect:
     def test_command_ids_are_derived_from_the_event_and_the_command(self):
