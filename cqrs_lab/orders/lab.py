@@ -54,6 +54,8 @@ from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")
+STOCK_FILE = "stock.sqlite"
+"""Where a lab kept in a folder keeps its stock streams (the warehouse's own store)."""
 EventStore = InMemoryEventStore | SQLiteEventStore | PostgresEventStore
 
 
@@ -129,8 +131,9 @@ class Lab:
     def close(self) -> None:
         """Close the read-model database and a durable event store (their files stay)."""
         self.projector.connection.close()
-        if not isinstance(self.event_store, InMemoryEventStore):
-            self.event_store.close()
+        for store in {id(s): s for s in (self.event_store, self.inventory.store)}.values():
+            if not isinstance(store, InMemoryEventStore):
+                store.close()
 
     # -- views ------------------------------------------------------------------------
 
@@ -236,6 +239,8 @@ def build_lab(
     # Stock streams live in a store of their own (the warehouse's), so the order log reads
     # as it did before stock was taken; with a saga they share the lab's log.
     warehouse = event_store if saga else InMemoryEventStore(clock)
+    if folder is not None and not saga:  # a kept lab keeps what its orders reserved
+        warehouse = SQLiteEventStore(Path(path) / STOCK_FILE, clock)
     inventory = InventoryService(DEMO_STOCK if stock is None else stock, warehouse)
     if prices is None:
         prices = {p: LIST_PRICES[p] for p in inventory.products if p in LIST_PRICES}

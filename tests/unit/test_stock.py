@@ -256,3 +256,14 @@ class TestPricesComeFromTheCatalogue:
         lab = build_lab(seed=11)
         with pytest.raises(UnknownProductError, match="FLYING-CARPET"):
             lab.dispatch(order_of(1, product="FLYING-CARPET"))
+
+
+def test_a_lab_kept_in_a_folder_keeps_what_its_orders_reserved(tmp_path):
+    lab = build_lab(path=tmp_path)
+    lab.dispatch(order_of(5))
+    lab.close()
+    reopened = build_lab(path=tmp_path)
+    assert reopened.inventory.stock_of(ARMCHAIR) == 0
+    with pytest.raises(InsufficientInventoryError, match="available 0"):
+        reopened.dispatch(order_of(1))
+    reopened.close()
