@@ -74,7 +74,7 @@ class CreateOrderHandler(CommandHandler):
         )
         if not self.reserve_stock:
             for item in items:  # a product the warehouse does not stock is refused now
-                self.inventory.load(item.product_id)
+                self.inventory.stock_of(item.product_id)
             return await self.order_repo.save(order)
         # Two lines of the same product draw on the same stock: reserve their sum.
         wanted: dict[str, int] = {}

@@ -227,6 +227,15 @@ class TestOrdersTakeAndGiveBackStock:
         assert lab.dispatch(command) == first
         assert lab.inventory.stock_of(ARMCHAIR) == 3
 
+    def test_a_resend_the_bus_forgot_is_refused_by_the_store_and_gives_its_units_back(self):
+        lab = build_lab(seed=12)
+        lab.command_bus.remember = 0  # only the store's command-id guard is left
+        command = order_of(2)
+        first = lab.dispatch(command)
+        assert lab.dispatch(command) == first  # the handler ran again, the store refused it
+        assert lab.inventory.stock_of(ARMCHAIR) == 3
+        assert lab.inventory.load(ARMCHAIR).reservations == {created_order_id(first): 2}
+
 
 class TestPricesComeFromTheCatalogue:
     def test_a_line_without_a_price_pays_the_catalogue_price(self):
