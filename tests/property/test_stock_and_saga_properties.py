@@ -18,8 +18,11 @@ from cqrs_lab.orders import (
     DEMO_ADDRESS,
     CancelOrder,
     CreateOrder,
+    CreateOrderHandler,
+    CustomerService,
     GetOrderById,
     InsufficientInventoryError,
+    PriceList,
     build_lab,
     created_order_id,
 )
@@ -43,17 +46,18 @@ def create(order_lines):
 @given(orders)
 def test_racing_orders_never_oversell_and_every_reservation_is_held_or_released(plan):
     lab = build_lab(seed=1, stock=STOCK)
-    handler = lab.command_bus._registry.handler_for(create([("MIDNIGHT-LAMP", 1)])).__self__
-    real_customers = handler.customers
     yields = iter([n for _, n, _ in plan])
 
-    class Yielding(type(real_customers)):
+    class Yielding(CustomerService):
         async def get(self, customer_id):
             for _ in range(next(yields)):  # this order's handler pauses here, others run
                 await asyncio.sleep(0)
             return await super().get(customer_id)
 
-    handler.customers = Yielding(real_customers.all())
+    handler = CreateOrderHandler(
+        lab.orders, lab.inventory, Yielding(lab.customers.all()), PriceList(lab.catalogue.prices)
+    )
+    lab.command_bus.register(CreateOrder, handler)
 
     async def race():
         sends = [lab.command_bus.dispatch(create(order_lines)) for order_lines, _, _ in plan]

@@ -20,7 +20,8 @@ from cqrs_lab.orders import (
 from cqrs_lab.orders.comparisons.check_then_act import CheckThenActInventory, place_check_then_act
 from cqrs_lab.orders.errors import PriceMismatchError
 from cqrs_lab.orders.events import StockAdded, StockReleased, StockReservationRefused, StockReserved
-from cqrs_lab.orders.services import InventoryService
+from cqrs_lab.orders.handlers import CreateOrderHandler
+from cqrs_lab.orders.services import InventoryService, PriceList
 from cqrs_lab.orders.stock import Stock, stock_id_of
 from cqrs_lab.testing import Scenario
 from cqrs_lab.write_side.event_store import ConcurrencyError, InMemoryEventStore
@@ -158,8 +159,10 @@ class TestTheRaceForTheLastUnit:
                 await asyncio.sleep(0)  # every handler yields before it reserves
                 return await super().get(customer_id)
 
-        lab.command_bus._registry.handler_for(order_of(1)).__self__.customers = SlowCustomers(
-            lab.customers.all()
+        slow = SlowCustomers(lab.customers.all())
+        prices = PriceList(lab.catalogue.prices)
+        lab.command_bus.register(
+            CreateOrder, CreateOrderHandler(lab.orders, lab.inventory, slow, prices)
         )
 
         async def many():
