@@ -92,6 +92,11 @@ def accept_any_dialog(page, seen: list[str]) -> None:
         text = " ".join(dialog.all_inner_texts())
         seen.append(text)
         warnings.warn(f"accepted a JupyterLab dialog: {text!r}", stacklevel=2)
+        kernels = page.locator(".jp-Dialog select")
+        if kernels.count():  # "Select Kernel": pick the Python kernel, never "No Kernel"
+            python = [o for o in kernels.first.locator("option").all_inner_texts() if "Python" in o]
+            if python:
+                kernels.first.select_option(label=python[0], timeout=10_000)
         accept = page.locator(".jp-Dialog .jp-mod-accept")
         if accept.count():
             accept.first.click(timeout=10_000)
