@@ -78,19 +78,7 @@ def notebooks() -> None:
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         if wanted and not any(name in notebook.name for name in wanted):
             continue
-        run(
-            PY,
-            "-m",
-            "jupyter",
-            "nbconvert",
-            "--to",
-            "notebook",
-            "--execute",
-            "--inplace",
-            "--ExecutePreprocessor.timeout=300",
-            notebook,
-        )
-        _drop_run_timestamps(notebook)
+        _execute(notebook)
 
 
 def _drop_run_timestamps(notebook: Path) -> None:
