@@ -258,6 +258,21 @@ WRONG: dict[str, list[tuple[list[str], str]]] = {
 }
 
 
+def _more_wrong_answers() -> None:
+    """Known wrong answers kept beside this file, one module per notebook
+    (``tests/unit/wrong_answers/nbNN.py``, each with a ``WRONG`` dict of the same shape)."""
+    folder = Path(__file__).resolve().parent / "wrong_answers"
+    for module in sorted(folder.glob("nb*.py")):
+        namespace: dict = {}
+        exec(compile(module.read_text(encoding="utf-8"), str(module), "exec"), namespace)
+        for exercise_id, answers in namespace["WRONG"].items():
+            if exercise_id in WRONG:
+                raise ValueError(f"{module.name}: wrong answers for {exercise_id} given twice")
+            WRONG[exercise_id] = answers
+
+
+_more_wrong_answers()
+
 def test_every_exercise_has_a_check_cell_and_a_known_wrong_answer():
     assert len(SOLVED) >= 3
     assert set(ANSWERS) == set(exercises()) == set(WRONG)
