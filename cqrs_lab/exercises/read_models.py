@@ -10,6 +10,7 @@ from cqrs_lab.orders import (
     ADA,
     ALAN,
     DEMO_ADDRESS,
+    DEMO_PRICES,
     DEMO_STOCK,
     GRACE,
     CancelOrder,
@@ -165,7 +166,11 @@ def _lagging(answer: Any) -> None:
 )
 def _top_products(answer: Any) -> None:
     query_type, handler_type = answer
-    lab = build_lab(seed=54, stock={**DEMO_STOCK, "QUIET-FAN": 10})
+    lab = build_lab(
+        seed=54,
+        stock={**DEMO_STOCK, "QUIET-FAN": 10},
+        prices={**DEMO_PRICES, "QUIET-FAN": 500.0},  # an unpriced product is refused
+    )
     lab.add_read_model(ProductSalesProjection())
     lab.query_bus.register(query_type, handler_type(lab.read_db))
     fan = OrderItem(product_id="QUIET-FAN", quantity=4, unit_price=500.0)
