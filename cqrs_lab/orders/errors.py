@@ -48,6 +48,25 @@ class UnknownProductError(OrderRejected, LookupError):
         super().__init__(f"unknown product {product_id!r}")
 
 
+class UnpricedProductError(UnknownProductError):
+    """The catalogue lists no price for the product, so no order line for it can be priced.
+
+    Raised even when the line carries a price: the lab never charges what the client sent
+    (see ``CreateOrderHandler.priced``). A kind of :class:`UnknownProductError`, since the
+    catalogue does not sell the product. Attributes: product_id, sent (the line's price, or
+    None).
+    """
+
+    def __init__(self, product_id: str, sent: float | None = None) -> None:
+        super().__init__(product_id)
+        self.sent = sent
+        offered = "" if sent is None else f"; the order's price of {sent:.2f} is not taken"
+        self.args = (
+            f"product {product_id!r} has no list price in the catalogue{offered}: "
+            "give it one with build_lab(prices=...)",
+        )
+
+
 class UnknownCustomerError(OrderRejected, LookupError):
     """The customer does not exist. Attribute: customer_id."""
 

@@ -18,7 +18,7 @@ from cqrs_lab.orders.commands import (
     OrderLine,
     ShipOrder,
 )
-from cqrs_lab.orders.errors import OrderNotFoundError, PriceMismatchError, UnknownProductError
+from cqrs_lab.orders.errors import OrderNotFoundError, PriceMismatchError, UnpricedProductError
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.services import CustomerService, InventoryService, PriceList
 from cqrs_lab.orders.values import OrderItem
@@ -32,7 +32,8 @@ class CreateOrderHandler(CommandHandler):
     guide's command carried ``unit_price`` and stored whatever came (1.00 for a 249.00
     armchair). A line may still carry the price the client showed; if it disagrees with
     the catalogue the order is refused with :class:`PriceMismatchError` (product, price
-    sent, catalogue price) rather than quietly charging a price the customer never saw.
+    sent, catalogue price) rather than quietly charging a price the customer never saw. A
+    product the catalogue does not price is refused outright (:class:`UnpricedProductError`).
     Keeping the field optional, not removing it, also keeps every client that sends the
     right price working.
 
@@ -44,8 +45,8 @@ class CreateOrderHandler(CommandHandler):
     ``reserve_stock=False`` the handler only places the order and a saga reserves.
 
     Raises:
-        UnknownCustomerError, UnknownProductError, PriceMismatchError,
-        InsufficientInventoryError.
+        UnknownCustomerError, UnknownProductError, UnpricedProductError,
+        PriceMismatchError, InsufficientInventoryError.
     """
 
     def __init__(
@@ -94,13 +95,20 @@ class CreateOrderHandler(CommandHandler):
             raise
 
     def priced(self, line: OrderLine) -> OrderItem:
-        """The line at the catalogue's price; refuses a line whose price disagrees."""
+        """The line at the catalogue's price; refuses a line whose price disagrees.
+
+        A product the catalogue does not price is refused even when the line carries a
+        price (:class:`UnpricedProductError`, naming the product): taking the client's
+        price there would reopen the guide's hole for every product someone forgot to
+        price. Refusing here, rather than refusing to build a lab whose stock has a product
+        without a price, keeps labs that stock such a product (to show this very error)
+        buildable; the first order for it says what is missing.
+        """
         listed = self.prices.price_of(line.product_id)
         if listed is None:
-            if line.unit_price is None:  # no list price and none sent: nothing to charge
-                raise UnknownProductError(line.product_id)
-            listed = line.unit_price
-        elif line.unit_price is not None and line.unit_price != listed:
+            self.inventory.stock_of(line.product_id)  # not stocked either: UnknownProductError
+            raise UnpricedProductError(line.product_id, line.unit_price)
+        if line.unit_price is not None and line.unit_price != listed:
             raise PriceMismatchError(line.product_id, line.unit_price, listed)
         return OrderItem(product_id=line.product_id, quantity=line.quantity, unit_price=listed)
 

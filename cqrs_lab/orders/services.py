@@ -139,8 +139,9 @@ class InventoryService:
 class PriceList:
     """What each product costs, as the catalogue says: the only source of an order's prices.
 
-    A product missing here has no list price; an order line for it must carry its own
-    (labs built with ``stock=`` and no ``prices=`` for a product the lab does not know).
+    A product missing here has no list price, and no order for it is taken (labs built
+    with ``stock=`` and no ``prices=`` for a product the lab does not know): the order
+    handler refuses it with ``UnpricedProductError`` rather than charge the client's price.
     """
 
     def __init__(self, prices: Mapping[str, float]) -> None:

@@ -57,3 +57,13 @@ def test_the_openapi_examples_send_no_price():
 
     for example in CREATE_ORDER_EXAMPLES.values():
         assert all("unit_price" not in line for line in example["value"]["items"])
+
+
+def test_a_product_without_a_list_price_is_refused_not_sold_at_the_clients_price():
+    lab = build_lab(seed=2, stock={"MYSTERY-BOX": 3})
+    with TestClient(create_app(lab)) as client:
+        response = client.post(ORDERS, json=body(product_id="MYSTERY-BOX", unit_price=1.0))
+    assert response.status_code == 400
+    assert response.json()["error"] == "UnpricedProductError"
+    assert "'MYSTERY-BOX' has no list price" in response.json()["detail"]
+    assert lab.event_store.head == 0

@@ -18,7 +18,7 @@ from cqrs_lab.orders import (
     created_order_id,
 )
 from cqrs_lab.orders.comparisons.check_then_act import CheckThenActInventory, place_check_then_act
-from cqrs_lab.orders.errors import PriceMismatchError
+from cqrs_lab.orders.errors import PriceMismatchError, UnpricedProductError
 from cqrs_lab.orders.events import StockAdded, StockReleased, StockReservationRefused, StockReserved
 from cqrs_lab.orders.handlers import CreateOrderHandler
 from cqrs_lab.orders.services import InventoryService, PriceList
@@ -268,6 +268,21 @@ class TestPricesComeFromTheCatalogue:
         lab = build_lab(seed=11)
         with pytest.raises(UnknownProductError, match="FLYING-CARPET"):
             lab.dispatch(order_of(1, product="FLYING-CARPET"))
+
+    @pytest.mark.parametrize("saga", [False, True])
+    @pytest.mark.parametrize("sent", [1.0, None])
+    def test_a_stocked_product_without_a_list_price_is_refused_whatever_price_is_sent(
+        self, saga, sent
+    ):
+        lab = build_lab(seed=12, stock={"MYSTERY-BOX": 3}, saga=saga)
+        line = {} if sent is None else {"unit_price": sent}
+        with pytest.raises(UnpricedProductError) as refused:
+            lab.dispatch(order_of(1, product="MYSTERY-BOX", **line))
+        assert refused.value.product_id == "MYSTERY-BOX" and refused.value.sent == sent
+        assert "'MYSTERY-BOX' has no list price in the catalogue" in str(refused.value)
+        assert isinstance(refused.value, UnknownProductError)  # the API answers 400
+        assert lab.event_store.head == (1 if saga else 0)  # only the stock's opening
+        assert lab.inventory.stock_of("MYSTERY-BOX") == 3
 
 
 def test_a_lab_kept_in_a_folder_keeps_what_its_orders_reserved(tmp_path):
