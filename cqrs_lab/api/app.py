@@ -17,6 +17,7 @@ from cqrs_lab.api.consistency import position_headers
 from cqrs_lab.api.errors import install_error_handlers
 from cqrs_lab.api.validation import BodySizeLimit
 from cqrs_lab.orders import Lab, build_lab
+from cqrs_lab.orders.catalogue import DEMO_STOCK
 from cqrs_lab.time_and_ids.clock import SystemClock
 from cqrs_lab.time_and_ids.ids import RandomIds
 
@@ -92,7 +93,9 @@ def postgres_app_factory() -> FastAPI:
     For ``uvicorn cqrs_lab.api:postgres_app_factory --factory --workers 4``: every worker
     process builds its own lab over the one store, whose appends are serialised in
     PostgreSQL, so the workers' commands land in one gap-free order (optimistic concurrency
-    refuses a stale write to an order whichever worker made it). Each worker's reads come
+    refuses a stale write to an order whichever worker made it). The stock streams are
+    shared too, in a schema beside the log (:mod:`cqrs_lab.api.shared_stock`), so the
+    workers together never reserve more than the warehouse holds. Each worker's reads come
     from its own in-memory read models, caught up on ``POST /api/v1/projector/catch-up`` (or
     after every command with ``CQRS_LAB_CONSISTENCY=inline``); the shared read models are
     kept by one ``python -m cqrs_lab.projector_process`` in a DuckDB file.
@@ -100,6 +103,7 @@ def postgres_app_factory() -> FastAPI:
     Raises:
         RuntimeError: if ``CQRS_LAB_POSTGRES_DSN`` is not set.
     """
+    from cqrs_lab.api.shared_stock import shared_stock_store
     from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 
     dsn = os.environ.get(POSTGRES_DSN_ENV)
@@ -109,6 +113,7 @@ def postgres_app_factory() -> FastAPI:
     store = PostgresEventStore(dsn)
     lab = build_lab(
         event_store=store,
+        stock_store=shared_stock_store(dsn, DEMO_STOCK, store.clock),
         clock=store.clock,
         ids=RandomIds(),
         consistency=consistency,

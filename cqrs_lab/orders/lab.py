@@ -97,6 +97,8 @@ class Lab:
     lag_monitor: LagMonitor
     consistency: Consistency = "async"
     """``"async"``: the projector runs when told. ``"inline"``: after every command."""
+    path: Path | None = None
+    """The folder that keeps this lab (``build_lab(path=...)``), or None for a lab in memory."""
     _projecting: bool = field(default=False, init=False, repr=False)
     projection_errors: list[Exception] = field(default_factory=list, repr=False)
     """Errors the inline projector met after a command was stored (newest last): the command
@@ -188,6 +190,7 @@ def build_lab(
     event_store: EventStore | None = None,
     path: str | Path | None = None,
     saga: bool = False,
+    stock_store: EventStore | None = None,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
@@ -217,6 +220,9 @@ def build_lab(
         saga: a saga reserves each order's stock after it is placed, then confirms or
             declines it (notebook 12): stock streams share the lab's log, and the
             ``order_fulfilment`` process manager runs with the read models.
+        stock_store: where the stock streams live, for labs in several processes that
+            must share one warehouse (``postgres_app_factory``: one per API worker).
+            Default: a store of their own in memory; ``stock.sqlite`` in a kept lab.
 
     The lab's clock and ids are its own: its bus stamps the commands it is sent and runs
     their handlers on them; building another lab changes nothing here.
@@ -227,6 +233,8 @@ def build_lab(
     if path is not None:
         if event_store is not None or database != ":memory:":
             raise ValueError("path= keeps its own event store and database; pass neither")
+        if stock_store is not None:
+            raise ValueError(f"path= keeps its stock in {STOCK_FILE}; pass no stock_store=")
         folder = open_lab_folder(path)
         event_store, database = folder.event_store, folder.read_models
         clock = clock or folder.resumed_clock()
@@ -238,7 +246,11 @@ def build_lab(
     event_store = event_store if event_store is not None else InMemoryEventStore(clock)
     # Stock streams live in a store of their own (the warehouse's), so the order log reads
     # as it did before stock was taken; with a saga they share the lab's log.
-    warehouse = event_store if saga else InMemoryEventStore(clock)
+    if saga and stock_store is not None:
+        raise ValueError("saga=True keeps stock in the lab's own log; pass no stock_store=")
+    warehouse = stock_store if stock_store is not None else InMemoryEventStore(clock)
+    if saga:
+        warehouse = event_store
     if folder is not None and not saga:  # a kept lab keeps what its orders reserved
         warehouse = SQLiteEventStore(Path(path) / STOCK_FILE, clock)
     inventory = InventoryService(DEMO_STOCK if stock is None else stock, warehouse)
@@ -303,6 +315,7 @@ def build_lab(
         timeline=timeline,
         lag_monitor=lag_monitor,
         consistency=consistency,
+        path=None if folder is None else folder.path,
     )
     command_bus.event_publisher.subscribe(lab._after_publish)
     if record_history:
