@@ -9,9 +9,16 @@ this module shows what is tested, never the answer.
 
 from __future__ import annotations
 
+import signal
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+#: Seconds a check may run before it gives up on the answer (an endless loop, say). Every
+#: hidden test builds a small lab and runs in well under a second; ten leaves room for a
+#: busy machine.
+TIME_LIMIT = 10.0
 
 
 class NotYet(Exception):
@@ -87,16 +94,31 @@ def _find(exercise_id: str) -> Exercise:
         raise LookupError(f"no exercise {exercise_id!r}; known: {known}") from None
 
 
-def evaluate(exercise_id: str, answer: Any, *, hint: int = 1) -> Verdict:
+def evaluate(
+    exercise_id: str, answer: Any, *, hint: int = 1, time_limit: float | None = None
+) -> Verdict:
     """Run exercise ``exercise_id``'s hidden tests on ``answer`` and return the verdict.
 
     ``hint`` is how many hints to include (1 or 2). The checks build labs of their own, with
-    fixed seeds, so a verdict reads the same on every run.
+    fixed seeds, so a verdict reads the same on every run. An answer that has not returned
+    after ``time_limit`` seconds (default :data:`TIME_LIMIT`) gets a verdict saying so, so
+    an endless loop in a learner's code never hangs the notebook (see :func:`_within`).
     """
     found = _find(exercise_id)
     shown = max(1, min(hint, 2))
+    limit = TIME_LIMIT if time_limit is None else time_limit
     try:
-        found.run(answer)
+        _within(limit, found.run, answer)
+    except _TimedOut:
+        behaviour = (
+            f"your answer did not return within {limit:g} seconds "
+            "(a loop that never ends?); the check gave up on it"
+        )
+        hints = (
+            "A loop ends only when something inside it changes what it tests: make each "
+            "pass move towards the end, or give the loop a bound.",
+            found.hints[0],
+        )
     except NotYet as wrong:
         behaviour, hints = wrong.behaviour, wrong.hints
     except Exception as error:  # the learner's code failed: say how, never raise from a check
@@ -108,6 +130,51 @@ def evaluate(exercise_id: str, answer: Any, *, hint: int = 1) -> Verdict:
     else:
         return Verdict(exercise_id, passed=True)
     return Verdict(exercise_id, False, behaviour, hints[:shown], more_hints=shown < len(hints))
+
+
+class _TimedOut(BaseException):
+    """Raised into a check that ran past its time limit. A ``BaseException``, so that an
+    ``except Exception`` in the learner's code (or a check's) cannot swallow it."""
+
+
+def _within(seconds: float, run: Callable[[Any], None], answer: Any) -> None:
+    """``run(answer)``, or :class:`_TimedOut` once it has taken ``seconds``.
+
+    In the main thread on Unix (a notebook kernel runs cells there) a ``SIGALRM`` timer
+    interrupts the answer where it is, so the check stops with it. Elsewhere (Windows, or a
+    check called from another thread) the check runs in a daemon thread that is waited for
+    at most ``seconds``: the verdict comes on time, but Python cannot stop a thread, so an
+    endless answer keeps a core busy until the kernel restarts. Code that does not return
+    to the interpreter (one long C call, a DuckDB query) is interrupted when it does.
+    """
+    if hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+
+        def give_up(signum: int, frame: Any) -> None:
+            raise _TimedOut
+
+        previous = signal.signal(signal.SIGALRM, give_up)
+        signal.setitimer(signal.ITIMER_REAL, seconds)
+        try:
+            run(answer)
+        finally:
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, previous)
+        return
+    outcome: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            run(answer)
+        except BaseException as raised:  # handed to the caller's thread below
+            outcome.append(raised)
+
+    worker = threading.Thread(target=target, name="exercise-check", daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        raise _TimedOut
+    if outcome:
+        raise outcome[0]
 
 
 def _is_stub(error: BaseException | None) -> bool:
@@ -128,9 +195,10 @@ def _is_stub(error: BaseException | None) -> bool:
     return False
 
 
-def check(exercise_id: str, answer: Any, *, hint: int = 1) -> None:
-    """Print the verdict of exercise ``exercise_id`` on ``answer`` (``hint=2``: both hints)."""
-    print(evaluate(exercise_id, answer, hint=hint))
+def check(exercise_id: str, answer: Any, *, hint: int = 1, time_limit: float | None = None) -> None:
+    """Print the verdict of exercise ``exercise_id`` on ``answer`` (``hint=2``: both hints;
+    ``time_limit``: seconds before giving up on an answer that does not return)."""
+    print(evaluate(exercise_id, answer, hint=hint, time_limit=time_limit))
 
 
 def hints(exercise_id: str) -> None:
