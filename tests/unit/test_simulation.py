@@ -83,7 +83,9 @@ def test_async_reads_miss_new_orders_and_see_old_versions_of_changed_ones():
         burst_lab("async"), orders=20, seconds_between=1, projector_every=5, batch_size=10
     )
     assert result.reads == 23
-    assert result.missing == 23 and result.outdated == 0 and result.fresh == 0
+    # Every creation is read back missing; the cancel and shipments come 10 s later, and
+    # two of the three find their order projected but not yet changed (outdated).
+    assert result.missing == 21 and result.outdated == 2 and result.fresh == 0
     assert result.stale == 23
     assert result.max_seconds_to_visible >= 5.0
 

@@ -105,12 +105,24 @@ def probe_read_your_writes(
     seconds_between: float = 1.0,
     projector_every: float = 5.0,
     batch_size: int = 20,
+    follow_up_after: float = 10.0,
 ) -> ReadYourWrites:
     """Run the same burst as :func:`simulate_burst`, reading each order right after each
     command through ``GetOrderById``, and count the reads that missed the write.
 
     A read is stale if the order is missing or its ``version`` is below the event
     store's version of that stream. An ``inline`` lab gives 0; an ``async`` lab does not.
+
+    The workload's cancels and shipments come ``follow_up_after`` simulated seconds after
+    their order was placed (a customer changes their mind later, not in the same instant),
+    so the probe sees both kinds of stale read: a new order the read model has not heard
+    of (*missing*), and a changed order it still shows as it was (*outdated*, once the
+    projector has caught up with the creation but not the change). With 0 the change
+    follows the creation at once, and every stale read is a *missing* one.
+
+    Raises:
+        ValueError: for a non-positive ``orders``, interval or ``batch_size``, or a
+            negative ``follow_up_after``.
     """
     counts = {"fresh": 0, "missing": 0, "outdated": 0}
     waiting: list[tuple[int, datetime]] = []  # (position written, when) not yet readable
@@ -132,7 +144,10 @@ def probe_read_your_writes(
         waits.extend((now - at).total_seconds() for p, at in waiting if p <= position)
         waiting[:] = [(p, at) for p, at in waiting if p > position]
 
-    _run_burst(lab, orders, seconds_between, projector_every, batch_size, note_visible, read_back)
+    _run_burst(
+        lab, orders, seconds_between, projector_every, batch_size, note_visible, read_back,
+        follow_up_after=follow_up_after,
+    )  # fmt: skip
     return ReadYourWrites(
         sum(counts.values()), **counts, max_seconds_to_visible=max(waits, default=0.0)
     )
@@ -146,8 +161,15 @@ def _run_burst(
     batch_size: int,
     on_moment: Callable[[str, int], None],
     after_command: _AfterCommand | None = None,
+    *,
+    follow_up_after: float = 0.0,
 ) -> None:
-    """The burst loop: orders and projector runs in simulated-time order, then drain."""
+    """The burst loop: orders, their follow-ups and projector runs in simulated-time order,
+    then drain.
+
+    With ``follow_up_after`` 0 an order's cancel or shipment is sent right after its
+    creation, in the same moment; otherwise it is due that many seconds later.
+    """
     for name, value in [
         ("orders", orders),
         ("seconds_between", seconds_between),
@@ -156,15 +178,36 @@ def _run_burst(
     ]:
         if value <= 0:
             raise ValueError(f"{name} must be positive, got {value}")
+    if follow_up_after < 0:
+        raise ValueError(f"follow_up_after must be >= 0, got {follow_up_after}")
     customers = list(lab.catalogue.customers)
     next_order, next_projector, placed = 0.0, projector_every, 0
+    follow_ups: list[tuple[float, UUID, Command]] = []  # (due second, order, command), by due
     now = 0.0
-    while placed < orders or lab.projector.position < lab.event_store.head:
-        # Orders win ties: the projector sees an order that arrives at the same moment.
-        if placed < orders and next_order <= next_projector:
+
+    def send(order_id: UUID, command: Command) -> None:
+        lab.dispatch(command)
+        if after_command:
+            after_command(order_id, command)
+
+    while placed < orders or follow_ups or lab.projector.position < lab.event_store.head:
+        next_follow_up = follow_ups[0][0] if follow_ups else float("inf")
+        next_arrival = next_order if placed < orders else float("inf")
+        # Commands win ties: the projector sees a command that arrives at the same moment.
+        if next_follow_up <= min(next_arrival, next_projector):
+            due, order_id, command = follow_ups.pop(0)
+            lab.clock.advance(due - now)
+            now = due
+            send(order_id, command)
+            on_moment("follow-up", placed)
+        elif next_arrival <= next_projector:
             lab.clock.advance(next_order - now)
             now = next_order
-            _place_workload_order(lab, placed, customers, after_command)
+            order_id, follow_up = _place_workload_order(lab, placed, customers, after_command)
+            if follow_up is not None and not follow_up_after:
+                send(order_id, follow_up)
+            elif follow_up is not None:
+                follow_ups.append((now + follow_up_after, order_id, follow_up))
             placed += 1
             next_order += seconds_between
             on_moment("order", placed)
@@ -179,21 +222,20 @@ def _run_burst(
 
 def _place_workload_order(
     lab, n: int, customers: list[UUID], after_command: _AfterCommand | None
-) -> None:
-    """Order ``n`` of the standard workload: create, then cancel or ship as it says."""
+) -> tuple[UUID, Command | None]:
+    """Place order ``n`` of the standard workload; returns its id and the cancel or
+    shipment the workload has for it (None for most orders), not yet sent."""
     create = CreateOrder(
         customer_id=customers[n % len(customers)],
         items=list(WORKLOAD_ITEMS),
         shipping_address=DEMO_ADDRESS,
     )
     order_id = created_order_id(lab.dispatch(create))
-    commands: list[Command] = [create]
+    if after_command:
+        after_command(order_id, create)
+    follow_up: Command | None = None
     if is_cancelled(n):
-        commands.append(CancelOrder(order_id=order_id, reason="changed my mind"))
+        follow_up = CancelOrder(order_id=order_id, reason="changed my mind")
     elif is_shipped(n):
-        commands.append(ShipOrder(order_id=order_id))
-    for k, command in enumerate(commands):
-        if k:
-            lab.dispatch(command)
-        if after_command:
-            after_command(order_id, command)
+        follow_up = ShipOrder(order_id=order_id)
+    return order_id, follow_up
