@@ -3,7 +3,9 @@
 Clients place, cancel and ship orders through both API workers at once; the projector
 process is killed with SIGKILL while they write and started again on its DuckDB file. In
 the end the read models must equal an independent fold of what PostgreSQL holds, with the
-checkpoint at the store's head: no event lost, none applied twice.
+checkpoint at the store's head: no event lost, none applied twice. Every client first
+tries for armchairs, more than the warehouse holds: the workers share the stock streams in
+PostgreSQL, so together they sell exactly what there is, never more.
 """
 
 from __future__ import annotations
@@ -26,13 +28,17 @@ import pytest
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("uvicorn")
 
+from cqrs_lab.api.shared_stock import stock_dsn  # noqa: E402
 from cqrs_lab.orders import ADA, DEMO_ADDRESS  # noqa: E402
-from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES  # noqa: E402
+from cqrs_lab.orders.catalogue import DEMO_CUSTOMERS, DEMO_PRICES, DEMO_STOCK  # noqa: E402
 
 DEADLINE_S = 45.0  # a hang guard, not a speed check
 CLIENTS = 4
 ORDERS_PER_CLIENT = 6
 PRODUCTS = [(p, DEMO_PRICES[p]) for p in ("SILENT-KEYBOARD", "MIDNIGHT-LAMP")]
+ARMCHAIR = "CRUNCHY-ARMCHAIR"
+ARMCHAIRS_PER_CLIENT = 2
+"""4 clients x 2 armchairs: 8 asked for, 5 in the warehouse."""
 
 
 class ProjectorProcess:
@@ -99,6 +105,14 @@ def wait_until_serving(base: str, api: subprocess.Popen) -> None:
             threading.Event().wait(0.1)  # the server is still starting: ask again
 
 
+def order_body(customer, product: str, price: float) -> dict:
+    return {
+        "customer_id": str(customer),
+        "items": [{"product_id": product, "quantity": 1, "unit_price": price}],
+        "shipping_address": DEMO_ADDRESS.model_dump(),
+    }
+
+
 def client(
     base: str,
     number: int,
@@ -106,16 +120,18 @@ def client(
     outcomes: list,
     half: threading.Barrier,
     all_placed: threading.Barrier,
+    rush: threading.Barrier,
 ) -> None:
-    """Place orders, then cancel some of its own and ship some of its neighbour's."""
+    """Rush for armchairs; place orders, then cancel some of its own and ship some of its
+    neighbour's."""
     with httpx.Client(base_url=base, timeout=30) as http:
+        rush.wait(timeout=DEADLINE_S)  # every client asks for armchairs at the same moment
+        for _ in range(ARMCHAIRS_PER_CLIENT):
+            answer = http.post("/api/v1/orders", json=order_body(ADA, ARMCHAIR, 249.0))
+            outcomes.append(("armchair", answer.status_code))
         for n in range(ORDERS_PER_CLIENT):
             product, price = PRODUCTS[(number + n) % len(PRODUCTS)]
-            body = {
-                "customer_id": str(ADA if n % 2 else list(DEMO_CUSTOMERS)[1]),
-                "items": [{"product_id": product, "quantity": 1, "unit_price": price}],
-                "shipping_address": DEMO_ADDRESS.model_dump(),
-            }
+            body = order_body(ADA if n % 2 else list(DEMO_CUSTOMERS)[1], product, price)
             answer = http.post("/api/v1/orders", json=body)
             outcomes.append(("place", answer.status_code))
             if answer.status_code == 201:
@@ -168,6 +184,21 @@ def independent_fold(dsn: str) -> tuple[dict, dict]:
     return by_order, {k: (a, b, round(c, 2)) for k, (a, b, c) in customers.items()}
 
 
+def armchairs_reserved(dsn: str) -> int:
+    """Armchairs held by orders now, folded from the shared stock streams in PostgreSQL."""
+    with psycopg.connect(stock_dsn(dsn)) as connection:
+        rows = connection.execute("SELECT type, data::text FROM events").fetchall()
+        (schema,) = connection.execute("SELECT current_schema()").fetchone()
+        connection.execute(f"DROP SCHEMA {schema} CASCADE")  # the fixture drops only the log's
+    moves = [(kind, json.loads(data)) for kind, data in rows]
+    sign = {"StockReserved": 1, "StockReleased": -1}
+    return sum(
+        sign.get(kind, 0) * event["quantity"]
+        for kind, event in moves
+        if event["product_id"] == ARMCHAIR
+    )
+
+
 def test_two_api_workers_and_a_killed_projector_lose_nothing(postgres_dsn, tmp_path):
     read_models = tmp_path / "read_models.duckdb"
     port = free_port()
@@ -185,8 +216,11 @@ def test_two_api_workers_and_a_killed_projector_lose_nothing(postgres_dsn, tmp_p
         placed: list[list[str]] = [[] for _ in range(CLIENTS)]
         outcomes: list[tuple[str, int]] = []
         half, all_placed = threading.Barrier(CLIENTS + 1), threading.Barrier(CLIENTS)
+        rush = threading.Barrier(CLIENTS)
         clients = [
-            threading.Thread(target=client, args=(base, n, placed, outcomes, half, all_placed))
+            threading.Thread(
+                target=client, args=(base, n, placed, outcomes, half, all_placed, rush)
+            )
             for n in range(CLIENTS)
         ]
         for thread in clients:
@@ -214,8 +248,12 @@ def test_two_api_workers_and_a_killed_projector_lose_nothing(postgres_dsn, tmp_p
     assert {status for status in accepted} <= {200, 201}
     assert sum(1 for kind, status in outcomes if kind == "place" and status == 201) >= CLIENTS
     assert not [o for o in outcomes if o[1] >= 500], outcomes  # refusals are 4xx, never crashes
+    armchairs = [status for kind, status in outcomes if kind == "armchair"]
+    sold = DEMO_STOCK[ARMCHAIR]  # 5 of the 8 asked for; the rest refused as out of stock
+    assert sorted(armchairs) == [201] * sold + [400] * (len(armchairs) - sold), armchairs
+    assert armchairs_reserved(postgres_dsn) == sold  # never more than the warehouse held
     by_order, by_customer = independent_fold(postgres_dsn)
-    assert len(by_order) == sum(len(ids) for ids in placed)
+    assert len(by_order) == sum(len(ids) for ids in placed) + sold
     with duckdb.connect(str(read_models), read_only=True) as db:
         checkpoints = db.execute(
             "SELECT projection, position FROM projector_checkpoints"
