@@ -66,7 +66,9 @@ def tamper_event(store: EventSource, position: int, replacement: object) -> obje
     No event store allows this, and none is written here: the damaged record is kept
     beside ``store``, and every read-side reader of it (projector, time travel, the
     consistency check) sees the damage, so you can watch the projector refuse the damaged
-    event with a clear error instead of guessing. The write side reads its streams from
+    event with a clear error instead of guessing (also an event of the right type whose
+    value no command could store, ``model_copy(update={"unit_price": -1.0})``: it is
+    validated again and refused naming its position and field). The write side reads its streams from
     the store itself and keeps the true events. Returns the event that was visible before,
     so a second call puts it back.
 

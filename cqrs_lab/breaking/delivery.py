@@ -5,12 +5,15 @@ delivery from a bad one by position alone: the next event must be exactly one pa
 checkpoint. An event at or below it is a duplicate (dropped); one further ahead means
 something is missing (a gap), and the projector stops there rather than skip ahead, then
 re-reads from its checkpoint. The same goes for the events themselves: anything that is
-not a complete domain event of the right stream is refused, naming what is wrong.
+not a complete domain event of the right stream, with every value inside its type's bounds,
+is refused, naming what is wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from pydantic import ValidationError
 
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.write_side.event_store import RecordedEvent
@@ -85,10 +88,11 @@ _REQUIRED: dict[type, frozenset[str]] = {}
 
 
 def event_problem(recorded: RecordedEvent) -> str | None:
-    """Why ``recorded`` cannot be projected (not an event, fields missing, wrong stream), or None.
+    """Why ``recorded`` cannot be projected (not an event, fields missing, wrong stream, a
+    value out of its type's bounds: see :func:`invalid_value`), or None.
 
-    Runs for every event the projector applies, so the common case is kept to a dict
-    lookup, a subset test and one comparison.
+    The projector asks only about positions damaged behind the store's back; the cheap
+    checks (a dict lookup, a subset test, one comparison) come before validating again.
     """
     event = recorded.event
     kind = type(event)
@@ -104,4 +108,28 @@ def event_problem(recorded: RecordedEvent) -> str | None:
         return f"{kind.__name__} is missing field(s) {missing}"
     if event.aggregate_id != recorded.stream_id:
         return f"{kind.__name__} belongs to {event.aggregate_id}, not stream {recorded.stream_id}"
+    return invalid_value(recorded)
+
+
+def invalid_value(recorded: RecordedEvent) -> str | None:
+    """Which field of ``recorded``'s event breaks its type's bounds, or None.
+
+    An event changed on the way (``model_copy(update=...)`` validates nothing) can carry a
+    value no command could have stored: a negative price, ``1e400`` (infinity), a quantity
+    of zero. Folded in, it turns a total into ``inf`` or a count negative. So a damaged
+    event is validated again, as its type would validate it at append, and refused naming
+    the position, the field and the value. Only damaged positions come here (the projector
+    asks for those alone): a store validates every event it appends.
+    """
+    event = recorded.event
+    kind = type(event)
+    try:
+        kind.model_validate(event.model_dump())
+    except ValidationError as invalid:
+        first = invalid.errors()[0]
+        field = ".".join(str(part) for part in first["loc"]) or "(the event)"
+        return (
+            f"{kind.__name__} at position {recorded.position} has an invalid {field} "
+            f"({first['input']!r}): {first['msg']}"
+        )
     return None

@@ -130,3 +130,22 @@ def test_added_to_a_running_lab_it_starts_at_zero_and_rebuild_equals_incremental
     assert lab.projector.checkpoints()["product_sales"] == lab.event_store.head
     lab.projector.rebuild(["product_sales"])
     assert table_of(lab) == incremental == fold_sales(lab.event_store.read_all())
+
+
+def test_units_sold_past_what_an_integer_column_holds_are_counted():
+    """2,148 orders of 100 lines of 10,000 units pass 2**31 - 1; rather than place them,
+    the row starts just below that limit (written straight into the projector's table)."""
+    lab = sales_lab(stock={"PAPER-CLIPS": 10**6})
+    clips = OrderItem(product_id="PAPER-CLIPS", quantity=10_000, unit_price=9.5)
+    order = CreateOrder(customer_id=ADA, items=[clips], shipping_address=DEMO_ADDRESS)
+    lab.dispatch(order)
+    lab.catch_up()
+    near_the_limit = 2**31 - 1 - 5_000
+    lab.projector.connection.execute(
+        "UPDATE product_sales SET units_sold = ?, order_count = ? WHERE product_id = 'PAPER-CLIPS'",
+        [near_the_limit, 2**31 - 1],
+    )
+    lab.dispatch(CreateOrder(customer_id=GRACE, items=[clips], shipping_address=DEMO_ADDRESS))
+    lab.catch_up()
+    sold = lab.query(GetProductSales(product_id="PAPER-CLIPS"))
+    assert (sold.units_sold, sold.order_count) == (near_the_limit + 10_000, 2**31)
