@@ -53,7 +53,7 @@ from cqrs_lab.orders.events import (
 )
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
 from cqrs_lab.orders.lab import Catalogue, Lab, build_lab
-from cqrs_lab.orders.lab_folder import LabFolderMismatchError
+from cqrs_lab.orders.lab_folder import LabFolderMismatchError, NotALabFolderError, reset_lab
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.product_sales import (
     GetProductSales,
@@ -135,6 +135,7 @@ __all__ = [
     "InventoryService",
     "Lab",
     "LabFolderMismatchError",
+    "NotALabFolderError",
     "Order",
     "OrderCancelled",
     "OrderCreated",
@@ -159,6 +160,7 @@ __all__ = [
     "code_size",
     "created_order_id",
     "probe_read_your_writes",
+    "reset_lab",
     "simulate_burst",
     "workload_customers",
     "workload_stock",

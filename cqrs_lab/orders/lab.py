@@ -29,7 +29,7 @@ from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.fulfilment import OrderFulfilment
 from cqrs_lab.orders.fulfilment_wiring import register_saga_commands
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
-from cqrs_lab.orders.lab_folder import ids_after, open_lab_folder
+from cqrs_lab.orders.lab_folder import STOCK_FILE, ids_after, open_lab_folder
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.orders.queries import (
@@ -54,8 +54,6 @@ from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")
-STOCK_FILE = "stock.sqlite"
-"""Where a lab kept in a folder keeps its stock streams (the warehouse's own store)."""
 EventStore = InMemoryEventStore | SQLiteEventStore | PostgresEventStore
 
 

@@ -5,6 +5,10 @@ restart. The danger is a folder whose halves disagree (read models from another 
 newer than the events): queries would silently answer from events the store does not
 have. So both files carry the same lab id, and a reopened lab refuses read models that are
 ahead of its event store, naming both positions, instead of using them.
+
+``reset_lab(path)`` starts a kept lab over empty. It deletes files, so it first makes sure
+the folder is a lab's (its events file carries a lab id, and it holds nothing else):
+pointed at the wrong folder by mistake, it refuses and deletes nothing.
 """
 
 from __future__ import annotations
@@ -23,10 +27,19 @@ from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 EVENTS_FILE = "events.sqlite"
 READ_MODELS_FILE = "read_models.duckdb"
+STOCK_FILE = "stock.sqlite"
+"""Where a lab kept in a folder keeps its stock streams (the warehouse's own store)."""
+LAB_FILES = (EVENTS_FILE, READ_MODELS_FILE, STOCK_FILE)
+#: What SQLite and DuckDB write beside a database file while it is open.
+COMPANION_SUFFIXES = ("", "-wal", "-shm", "-journal", ".wal")
 
 
 class LabFolderMismatchError(ValueError):
     """A kept lab's read models do not match its event store; nothing was used."""
+
+
+class NotALabFolderError(ValueError):
+    """``reset_lab`` was given a folder that is not a kept lab's; nothing was deleted."""
 
 
 @dataclass
@@ -118,3 +131,49 @@ def _lab_id_in_events(events_file: Path) -> str:
     finally:
         database.close()
     return row[0]
+
+
+def reset_lab(path: str | Path) -> list[str]:
+    """Delete the kept lab in ``path`` (events, read models, stock), leaving the folder
+    empty: ``build_lab(path=path)`` then starts a new lab there. Close the lab first.
+
+    Returns the names of the files deleted.
+
+    Raises:
+        NotALabFolderError: naming the path, if it is not a folder that
+            ``build_lab(path=...)`` made, or holds anything a lab does not; nothing is deleted.
+    """
+    folder = Path(path)
+    if not folder.is_dir():
+        raise NotALabFolderError(f"{folder} is not a folder: there is no kept lab to reset")
+    lab_files = {name + suffix for name in LAB_FILES for suffix in COMPANION_SUFFIXES}
+    others = sorted(entry.name for entry in folder.iterdir() if entry.name not in lab_files)
+    if others:
+        raise NotALabFolderError(
+            f"{folder} holds more than a lab ({', '.join(others)}); nothing was deleted: "
+            "move those out first"
+        )
+    if not (folder / EVENTS_FILE).is_file() or _stored_lab_id(folder / EVENTS_FILE) is None:
+        raise NotALabFolderError(
+            f"{folder} is not a lab folder (no {EVENTS_FILE} made by build_lab(path=...)); "
+            "nothing was deleted"
+        )
+    deleted = sorted(entry.name for entry in folder.iterdir())
+    for name in deleted:
+        (folder / name).unlink()
+    return deleted
+
+
+def _stored_lab_id(events_file: Path) -> str | None:
+    """The lab id in an events file, or None if it is not a lab's (never changes the file)."""
+    try:
+        database = sqlite3.connect(f"{events_file.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error:
+        return None
+    try:
+        row = database.execute("SELECT lab_id FROM lab").fetchone()
+    except sqlite3.DatabaseError:  # not a database, or no lab table
+        return None
+    finally:
+        database.close()
+    return None if row is None else row[0]

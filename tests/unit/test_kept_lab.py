@@ -12,9 +12,11 @@ from cqrs_lab.orders import (
     CreateOrder,
     GetOrderById,
     LabFolderMismatchError,
+    NotALabFolderError,
     OrderItem,
     build_lab,
     created_order_id,
+    reset_lab,
 )
 
 
@@ -110,3 +112,59 @@ def test_read_models_of_another_lab_are_refused(tmp_path):
 def test_a_kept_lab_takes_no_other_store_or_database(tmp_path):
     with pytest.raises(ValueError, match="path= keeps its own"):
         build_lab(path=tmp_path / "ada", database=str(tmp_path / "x.duckdb"))
+
+
+def test_a_kept_lab_knows_its_folder_and_a_lab_in_memory_has_none(tmp_path):
+    kept = build_lab(path=tmp_path / "ada")
+    assert kept.path == tmp_path / "ada" and build_lab().path is None
+    kept.close()
+
+
+# -- reset --------------------------------------------------------------------------------
+
+
+def test_reset_starts_a_kept_lab_over_empty_with_its_stock_back(tmp_path):
+    lab = build_lab(path=tmp_path / "ada")
+    place_an_armchair_order(lab)
+    lab.catch_up()
+    lab.close()
+
+    deleted = reset_lab(tmp_path / "ada")
+
+    assert {"events.sqlite", "read_models.duckdb", "stock.sqlite"} <= set(deleted)
+    assert list((tmp_path / "ada").iterdir()) == []  # the folder stays, empty
+    again = build_lab(path=tmp_path / "ada")
+    assert again.event_store.head == 0 and again.read_model("order_summary").empty
+    assert again.inventory.stock_of("CRUNCHY-ARMCHAIR") == 5
+    assert place_an_armchair_order(again) == place_an_armchair_order(build_lab())  # as new
+    again.close()
+
+
+def test_reset_refuses_a_folder_with_other_files_and_deletes_nothing(tmp_path):
+    lab = build_lab(path=tmp_path / "ada")
+    place_an_armchair_order(lab)
+    lab.close()
+    (tmp_path / "ada" / "thesis.md").write_text("three years of work")
+    before = sorted(p.name for p in (tmp_path / "ada").iterdir())
+
+    with pytest.raises(NotALabFolderError, match="thesis.md") as refused:
+        reset_lab(tmp_path / "ada")
+
+    assert str(tmp_path / "ada") in str(refused.value)
+    assert sorted(p.name for p in (tmp_path / "ada").iterdir()) == before
+    assert build_lab(path=tmp_path / "ada").event_store.head == 2
+
+
+@pytest.mark.parametrize("made", ["missing", "empty", "foreign-events-file"])
+def test_reset_refuses_a_folder_that_no_lab_made(made, tmp_path):
+    folder = tmp_path / "not-a-lab"
+    if made != "missing":
+        folder.mkdir()
+    if made == "foreign-events-file":  # a file of the same name, not written by a lab
+        (folder / "events.sqlite").write_text("somebody's notes")
+
+    with pytest.raises(NotALabFolderError, match=str(folder)):
+        reset_lab(folder)
+
+    if made == "foreign-events-file":
+        assert (folder / "events.sqlite").read_text() == "somebody's notes"
