@@ -5,7 +5,9 @@ show what the render functions in :mod:`playground_views` make of the lab. After
 action only panels whose inputs changed are redrawn (and an unchanged HTML value is not
 even sent to the browser), so a click stays instant with thousands of events in the lab.
 Time moves only on the lab's simulated clock: a command takes ``seconds_per_command``,
-each projector batch the chosen processing delay. Nothing ever sleeps.
+each projector batch the chosen processing delay. Nothing ever sleeps. The lab panel keeps
+the lab in a folder or resets a kept one (:mod:`playground_folder`); the app then shows
+the new lab in the same widget.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pydantic import ValidationError
 
 from cqrs_lab.orders import CancelOrder, GetOrderById, ShipOrder
 from cqrs_lab.presentation.lag_svg import render_lag_chart
+from cqrs_lab.presentation.playground_folder import PlaygroundFolder, render_lab_status
 from cqrs_lab.presentation.playground_views import (
     newest_orders,
     render_as_of,
@@ -31,9 +34,10 @@ from cqrs_lab.presentation.playground_views import (
 )
 from cqrs_lab.presentation.playground_visualizer import Visualizer
 from cqrs_lab.presentation.playground_widgets import PlaygroundWidgets
+from cqrs_lab.presentation.stock_view import render_stock, stock_now
 
 
-class Playground(PlaygroundWidgets):
+class Playground(PlaygroundWidgets, PlaygroundFolder):
     """The widget app over ``lab``; display it with ``app`` (or ``app.widget``).
 
     Every button calls a method of the same name (``create_order``, ``catch_up``, ...),
@@ -45,11 +49,15 @@ class Playground(PlaygroundWidgets):
     """
 
     def __init__(self, lab, *, event_limit: int = 12, row_limit: int = 10) -> None:
-        self.lab = lab
         self.event_limit, self.row_limit = event_limit, row_limit
         self.seconds_per_command = 1.0
         """Simulated seconds that pass with every accepted command (for the lag chart)."""
         self.last_error: BaseException | None = None
+        self._assemble(lab)
+
+    def _assemble(self, lab) -> None:
+        """Build every widget over ``lab`` and draw it (at start, and for a new lab)."""
+        self.lab = lab
         self.paused = False
         self._drawn: dict[str, Any] = {}
         self._rebuilds = 0
@@ -60,6 +68,13 @@ class Playground(PlaygroundWidgets):
         self.widget.children += (self.visualizer.widget,)
         self.refresh()
         self.travel_to(lab.event_store.head)
+
+    def _switch_to(self, lab) -> None:
+        """Show ``lab`` instead, in the widget already on screen (its panels are rebuilt)."""
+        shown = self.widget
+        self._assemble(lab)
+        shown.children, self.widget = self.widget.children, shown
+        self._show_error(None)
 
     def _wire(self) -> None:
         self.create_button.on_click(lambda _: self.create_order())
@@ -75,6 +90,7 @@ class Playground(PlaygroundWidgets):
             lambda c: setattr(self.lab.projector, "batch_size", c["new"]), "value"
         )
         self.time_slider.observe(lambda change: self.travel_to(change["new"]), names="value")
+        self._wire_lab_controls()
 
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
@@ -258,6 +274,12 @@ class Playground(PlaygroundWidgets):
         self._draw(
             "lag", len(lab.lag_monitor.samples), self.lag_chart, lambda: render_lag_chart(lab)
         )
+        self._draw("lab", head, self.lab_status, lambda: render_lab_status(lab))
+        if self._drawn.get("stock") != lab.inventory.store.head:  # moves with every reservation
+            self._drawn["stock"] = lab.inventory.store.head
+            rows = stock_now(lab)
+            self.stock.value = render_stock(lab, rows)
+            self.form.show_stock({row["product"]: row["available"] for row in rows})
         self.time_slider.max = head
         self._refresh_orders()
         self.projector_status.value = (

@@ -25,9 +25,7 @@ class OrderForm:
             options=[(name, cid) for cid, name in catalogue.customers.items()],
             description="customer",
         )
-        products = [("— no product —", NO_PRODUCT)] + [
-            (f"{p} ({units} in stock)", p) for p, units in catalogue.stock.items()
-        ]
+        products = self._options(catalogue.stock)
         first = next(iter(catalogue.stock), NO_PRODUCT)
         self.products = [
             w.Dropdown(
@@ -50,6 +48,21 @@ class OrderForm:
             for part in ("street", "city", "postal_code", "country")
         }
         self.customer.add_class("cqrs-customer")
+
+    @staticmethod
+    def _options(stock: dict[str, int]) -> list[tuple[str, str]]:
+        return [("— no product —", NO_PRODUCT)] + [
+            (f"{p} ({units} in stock)", p) for p, units in stock.items()
+        ]
+
+    def show_stock(self, stock: dict[str, int]) -> None:
+        """Say in each product's label how many units are free now (choices kept)."""
+        options = self._options(stock)
+        for dropdown in self.products:
+            if dropdown.options != tuple(options):
+                chosen = dropdown.value
+                dropdown.options = options  # (resets the choice: put it back)
+                dropdown.value = chosen
 
     def fill(self, customer_id=None, lines=None, **address: str) -> None:
         """Set the form: ``lines`` is a list of ``(product_id, quantity)`` (missing: none).

@@ -70,6 +70,8 @@ class PlaygroundWidgets:
         )
         self.time_slider.add_class("cqrs-time-slider")
         self.as_of = _html("cqrs-time-travel", "560px")
+        self.stock = _html("cqrs-stock", "440px")
+        self._build_lab_controls()
 
         commands = w.VBox(
             [
@@ -99,9 +101,44 @@ class PlaygroundWidgets:
                 projector,
                 w.HBox([self.events, self.lag_chart]),
                 w.HBox([self.order_summary, self.customer_stats]),
+                w.HBox([self.lab_controls, self.stock]),
                 w.HTML("<b>Time travel</b>: the read model as of any global position"),
                 self.time_slider,
                 self.as_of,
             ]
         )
         self.widget.add_class("cqrs-playground")
+
+    def _build_lab_controls(self) -> None:
+        """Keep the lab in a folder, or reset a kept lab (only after a confirmation)."""
+        path = self.lab.path
+        self.folder = w.Text(
+            value="" if path is None else str(path),
+            placeholder="labs/my-lab",
+            description="folder",
+        )
+        self.folder.add_class("cqrs-folder")
+        self.keep_button = _button("Keep lab in folder", "cqrs-keep-button")
+        self.keep_button.tooltip = "Switch to the lab kept in this folder (new and empty if none)"
+        self.reset_button = _button("Reset lab…", "cqrs-reset-button", "danger")
+        self.reset_button.disabled = path is None  # only a kept lab has something to reset
+        self.lab_status = _html("cqrs-lab-status")
+        self.reset_question = _html("cqrs-reset-question")
+        self.confirm_reset_button = _button(
+            "Yes, delete it and start over", "cqrs-confirm-reset-button", "danger"
+        )
+        self.cancel_reset_button = _button("No, keep it", "cqrs-cancel-reset-button")
+        self.reset_confirmation = w.VBox(
+            [self.reset_question, w.HBox([self.confirm_reset_button, self.cancel_reset_button])],
+            layout=w.Layout(display="none"),  # shown only while a reset waits for a yes
+        )
+        self.reset_confirmation.add_class("cqrs-reset-confirmation")
+        self.lab_controls = w.VBox(
+            [
+                w.HTML("<b>Lab</b>"),
+                self.lab_status,
+                w.HBox([self.folder, self.keep_button, self.reset_button]),
+                self.reset_confirmation,
+            ],
+            layout=w.Layout(width="560px"),
+        )

@@ -312,3 +312,123 @@ def test_the_batch_size_box_shows_what_one_catch_up_transaction_takes(app):
     assert app.batch_size.value == CATCH_UP_BATCH
     app.batch_size.value = 3
     assert app.lab.projector.batch_size == 3
+
+
+# -- stock -------------------------------------------------------------------------------
+
+
+def stock_row(app, product: str) -> dict[str, int]:
+    """The stock panel's row for ``product``: on hand, reserved, available."""
+    row = re.search(rf'data-key="{product}"[^>]*>(.*?)</tr>', app.stock.value).group(1)
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", row)
+    return dict(zip(("on_hand", "reserved", "available"), map(int, cells[1:])))
+
+
+def product_label(app, product: str) -> str:
+    return next(label for label, value in app.form.products[0].options if value == product)
+
+
+def test_the_stock_panel_shows_the_stock_as_it_is_now_after_orders_and_cancels(app):
+    assert stock_row(app, "CRUNCHY-ARMCHAIR") == {"on_hand": 5, "reserved": 0, "available": 5}
+
+    order_id = place_order(app, [("CRUNCHY-ARMCHAIR", 2)])
+
+    assert stock_row(app, "CRUNCHY-ARMCHAIR") == {"on_hand": 5, "reserved": 2, "available": 3}
+    assert product_label(app, "CRUNCHY-ARMCHAIR") == "CRUNCHY-ARMCHAIR (3 in stock)"
+    assert app.form.products[0].value == "CRUNCHY-ARMCHAIR"  # the choice survives the relabel
+    app.cancel_order(order_id)
+    assert stock_row(app, "CRUNCHY-ARMCHAIR") == {"on_hand": 5, "reserved": 0, "available": 5}
+    assert product_label(app, "CRUNCHY-ARMCHAIR") == "CRUNCHY-ARMCHAIR (5 in stock)"
+
+
+def test_an_order_for_more_than_is_left_is_refused_and_the_stock_panel_says_why(app):
+    place_order(app, [("CRUNCHY-ARMCHAIR", 4)])
+    app.create_order(ADA, [("CRUNCHY-ARMCHAIR", 2)])
+    assert "InsufficientInventoryError" in app.errors.value
+    assert stock_row(app, "CRUNCHY-ARMCHAIR")["available"] == 1
+
+
+def test_the_stock_panel_follows_orders_placed_outside_the_app_after_refresh(app):
+    app.lab.dispatch(app.form.command())  # the form holds one CRUNCHY-ARMCHAIR
+    assert stock_row(app, "CRUNCHY-ARMCHAIR")["reserved"] == 0  # not redrawn yet
+    app.refresh()
+    assert stock_row(app, "CRUNCHY-ARMCHAIR") == {"on_hand": 5, "reserved": 1, "available": 4}
+
+
+# -- keep and reset the lab --------------------------------------------------------------
+
+
+def test_a_lab_in_memory_says_so_and_has_nothing_to_reset(app):
+    assert "in memory" in app.lab_status.value
+    assert app.reset_button.disabled
+    app.reset_lab()
+    assert "no kept lab to reset" in app.errors.value
+
+
+def test_keep_in_folder_switches_to_a_kept_lab_that_is_restored_when_built_again(app, tmp_path):
+    shown = app.widget
+    app.folder.value = str(tmp_path / "ada")
+    app.keep_button.click()
+
+    assert app.lab.path == tmp_path / "ada" and app.widget is shown  # same widget on screen
+    assert "kept" in app.lab_status.value and not app.reset_button.disabled
+    order_id = place_order(app, [("CRUNCHY-ARMCHAIR", 1)])
+    app.lab.close()
+    again = Playground(build_lab(path=tmp_path / "ada"))
+    assert again.lab.event_store.read_all()[0].stream_id == order_id
+    assert stock_row(again, "CRUNCHY-ARMCHAIR")["available"] == 4  # stock is kept too
+    assert "(2 events)" in again.lab_status.value
+    again.lab.close()
+
+
+def test_a_refused_folder_shows_the_error_and_keeps_the_lab_in_use(app, tmp_path):
+    (tmp_path / "a-file").write_text("not a folder")
+    before = app.lab
+    app.keep_in_folder(tmp_path / "a-file")
+    assert app.lab is before and app.last_error is not None
+    assert "a-file" in app.errors.value
+
+
+@pytest.fixture
+def kept_app(tmp_path):
+    app = Playground(build_lab(path=tmp_path / "ada"))
+    place_order(app, [("CRUNCHY-ARMCHAIR", 2)])
+    app.catch_up()
+    yield app
+    app.lab.close()
+
+
+def test_reset_asks_first_and_a_no_changes_nothing(kept_app):
+    kept_app.reset_button.click()
+
+    assert kept_app.reset_confirmation.layout.display != "none"
+    assert "Delete the 2 events" in kept_app.reset_question.value
+    assert kept_app.lab.event_store.head == 2  # asking deleted nothing
+    kept_app.cancel_reset_button.click()
+    assert kept_app.reset_confirmation.layout.display == "none"
+    assert kept_app.lab.event_store.head == 2
+    kept_app.confirm_reset()  # a yes with no question open is refused too
+    assert kept_app.lab.event_store.head == 2 and "press Reset lab" in kept_app.errors.value
+
+
+def test_reset_then_yes_starts_the_kept_lab_over_empty(kept_app, tmp_path):
+    kept_app.reset_button.click()
+    kept_app.confirm_reset_button.click()
+
+    lab = kept_app.lab
+    assert lab.path == tmp_path / "ada" and lab.event_store.head == 0
+    assert order_rows(kept_app) == [] and "(0 events)" in kept_app.lab_status.value
+    assert stock_row(kept_app, "CRUNCHY-ARMCHAIR")["available"] == 5
+    assert kept_app.reset_confirmation.layout.display == "none"
+    assert kept_app.last_error is None
+
+
+def test_reset_refuses_a_folder_holding_other_files_and_the_lab_goes_on(kept_app, tmp_path):
+    (tmp_path / "ada" / "notes.txt").write_text("mine")
+    kept_app.reset_button.click()
+    kept_app.confirm_reset_button.click()
+
+    assert "NotALabFolderError" in kept_app.errors.value
+    assert str(tmp_path / "ada") in kept_app.errors.value and "notes.txt" in kept_app.errors.value
+    assert (tmp_path / "ada" / "notes.txt").read_text() == "mine"
+    assert kept_app.lab.event_store.head == 2 and len(order_rows(kept_app)) == 1
