@@ -29,7 +29,7 @@ from cqrs_lab.orders.commands import CancelOrder, CreateOrder, ShipOrder
 from cqrs_lab.orders.fulfilment import OrderFulfilment
 from cqrs_lab.orders.fulfilment_wiring import register_saga_commands
 from cqrs_lab.orders.handlers import CancelOrderHandler, CreateOrderHandler, ShipOrderHandler
-from cqrs_lab.orders.lab_folder import STOCK_FILE, ids_after, open_lab_folder
+from cqrs_lab.orders.lab_folder import SNAPSHOTS_FILE, STOCK_FILE, ids_after, open_lab_folder
 from cqrs_lab.orders.order import Order
 from cqrs_lab.orders.projections import CustomerStatsProjection, OrderProjection
 from cqrs_lab.orders.queries import (
@@ -50,6 +50,7 @@ from cqrs_lab.time_and_ids.ids import IdSource
 from cqrs_lab.write_side.event_store import InMemoryEventStore
 from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import EventSourcedRepository
+from cqrs_lab.write_side.snapshot_file import SQLiteSnapshots
 from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
 
 Consistency = Literal["async", "inline"]
@@ -251,7 +252,11 @@ def build_lab(
         warehouse = event_store
     if folder is not None and not saga:  # a kept lab keeps what its orders reserved
         warehouse = SQLiteEventStore(Path(path) / STOCK_FILE, clock)
-    inventory = InventoryService(DEMO_STOCK if stock is None else stock, warehouse)
+    # A kept lab keeps its stock snapshots too: reopening it never replays a whole stream.
+    snapshots = SQLiteSnapshots(Path(path) / SNAPSHOTS_FILE) if folder is not None else None
+    inventory = InventoryService(
+        DEMO_STOCK if stock is None else stock, warehouse, snapshots=snapshots
+    )
     if prices is None:
         prices = {p: LIST_PRICES[p] for p in inventory.products if p in LIST_PRICES}
     price_list = PriceList(prices)
@@ -266,7 +271,7 @@ def build_lab(
     command_bus.register(CancelOrder, CancelOrderHandler(orders, None if saga else inventory))
     command_bus.register(ShipOrder, ShipOrderHandler(orders))
     if saga:
-        register_saga_commands(command_bus, event_store, orders)
+        register_saga_commands(command_bus, event_store, orders, inventory.stocks)
 
     connection = duckdb.connect(database) if isinstance(database, str) else database
     available = {

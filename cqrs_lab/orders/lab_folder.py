@@ -29,7 +29,9 @@ EVENTS_FILE = "events.sqlite"
 READ_MODELS_FILE = "read_models.duckdb"
 STOCK_FILE = "stock.sqlite"
 """Where a lab kept in a folder keeps its stock streams (the warehouse's own store)."""
-LAB_FILES = (EVENTS_FILE, READ_MODELS_FILE, STOCK_FILE)
+SNAPSHOTS_FILE = "snapshots.sqlite"
+"""Where a lab kept in a folder keeps its stock snapshots (see ``InventoryService``)."""
+LAB_FILES = (EVENTS_FILE, READ_MODELS_FILE, STOCK_FILE, SNAPSHOTS_FILE)
 #: What SQLite and DuckDB write beside a database file while it is open.
 COMPANION_SUFFIXES = ("", "-wal", "-shm", "-journal", ".wal")
 
