@@ -13,6 +13,11 @@ previous one is visible, so positions become visible in order and a follower's "
 checkpoint" is safe. The whole append is one call of a server-side function, so the lock is
 held for the function and its commit only, never across a round trip to Python; and a
 refused append rolls the counter back, so positions stay 1, 2, 3, ... with no holes.
+
+Each row also keeps its event's schema version and a checksum of its JSON (see
+:class:`~cqrs_lab.write_side.event_codec.EventCodec`: rows this store wrote are read back
+without re-validation, changed ones are validated), and the table ``event_schemas`` lists
+the (type, version) pairs stored, so a lab checks its upcasters with one small query.
 """
 
 from __future__ import annotations
@@ -23,14 +28,21 @@ from typing import TYPE_CHECKING
 from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
-from cqrs_lab.write_side.event_codec import EventCodec, check_batch
+from cqrs_lab.write_side.event_codec import (
+    EncodedEvent,
+    EventCodec,
+    check_batch,
+    check_stored_versions,
+)
 from cqrs_lab.write_side.event_store import (
     ConcurrencyError,
     DuplicateCommandError,
     RecordedEvent,
     StoreSubscriber,
 )
+from cqrs_lab.write_side.upcasting import Upcasters
 
 #: The SQLSTATE the append function raises for a stale expected version (its message is the
 #: stream's actual version), and the one for a command id it already holds.
@@ -53,6 +65,23 @@ CREATE TABLE IF NOT EXISTS events (
     data        json        NOT NULL,       -- the event's fields
     UNIQUE (stream_id, version)
 );
+-- Added after the first tables were made: a database of then gets them here (checked
+-- first: ALTER TABLE would lock the table on every store's start).
+DO $do$ BEGIN
+    IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
+                   AND table_name = 'events' AND column_name = 'checksum') THEN
+        ALTER TABLE events
+            ADD COLUMN schema_version integer NOT NULL DEFAULT 0, -- data's shape (0: unversioned)
+            ADD COLUMN checksum       bigint;  -- CRC-32 of data as written (NULL: older rows)
+    END IF;
+END $do$;
+CREATE TABLE IF NOT EXISTS event_schemas (
+    type           text    NOT NULL,            -- every (type, schema version) events hold
+    schema_version integer NOT NULL,
+    PRIMARY KEY (type, schema_version)
+);
+INSERT INTO event_schemas SELECT DISTINCT type, schema_version FROM events
+WHERE NOT EXISTS (SELECT FROM event_schemas) ON CONFLICT DO NOTHING;
 CREATE TABLE IF NOT EXISTS event_streams (
     stream_id      uuid    PRIMARY KEY,
     version        integer NOT NULL,        -- the stream's newest version
@@ -69,9 +98,11 @@ CREATE TABLE IF NOT EXISTS event_commands (
     count          integer NOT NULL
 );
 
+DROP FUNCTION IF EXISTS append_events(uuid, integer, uuid, text[], text[], timestamptz, json[]);
 CREATE OR REPLACE FUNCTION append_events(
     p_stream uuid, p_expected integer, p_command uuid, p_types text[], p_topics text[],
-    p_recorded_at timestamptz, p_data json[]
+    p_recorded_at timestamptz, p_data json[],
+    p_versions integer[] DEFAULT NULL, p_checksums bigint[] DEFAULT NULL  -- NULL: unversioned
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     n      integer := cardinality(p_data);
@@ -91,9 +122,14 @@ BEGIN
     IF actual <> p_expected THEN
         RAISE EXCEPTION USING ERRCODE = '{STALE_VERSION}', MESSAGE = actual::text;
     END IF;
-    INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data)
-    SELECT base + i, p_stream, p_expected + i, p_types[i], p_topics[i], p_recorded_at, p_data[i]
+    INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data,
+                        schema_version, checksum)
+    SELECT base + i, p_stream, p_expected + i, p_types[i], p_topics[i], p_recorded_at, p_data[i],
+           coalesce(p_versions[i], 0), p_checksums[i]
     FROM generate_subscripts(p_data, 1) AS i;
+    INSERT INTO event_schemas
+    SELECT DISTINCT t, coalesce(v, 0) FROM unnest(p_types, p_versions) AS s(t, v)
+    ON CONFLICT DO NOTHING;
     INSERT INTO event_streams VALUES (p_stream, p_expected + n, base + 1)
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version;
     IF p_command IS NOT NULL THEN
@@ -111,7 +147,7 @@ if TYPE_CHECKING:
 #: Idle connections a store keeps for its next statements (more are closed when returned).
 MAX_IDLE_CONNECTIONS = 8
 
-_COLUMNS = "position, stream_id, recorded_at, topic, data::text"
+_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, checksum, data::text"
 
 
 class PostgresEventStore:
@@ -119,7 +155,8 @@ class PostgresEventStore:
 
     Creates its tables if they are missing. Safe to share between threads: each statement
     takes a pooled connection of its own. Several store objects or processes may append to
-    one database at once; :meth:`close` closes the idle connections.
+    one database at once; :meth:`close` closes the idle connections. ``upcasters`` (or
+    :meth:`use_upcasters` later) stamps schema versions and upcasts older rows on read.
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
@@ -127,7 +164,9 @@ class PostgresEventStore:
         ValueError: from :meth:`append` when events do not continue the stream.
     """
 
-    def __init__(self, dsn: str, clock: Clock | None = None) -> None:
+    def __init__(
+        self, dsn: str, clock: Clock | None = None, upcasters: Upcasters | None = None
+    ) -> None:
         psycopg = _import_psycopg()
         self.dsn = dsn
         """The connection string (``postgresql://...`` or ``host=... dbname=...``)."""
@@ -141,6 +180,8 @@ class PostgresEventStore:
             # Two processes creating the tables at once would collide: one at a time.
             setup.execute("SELECT pg_advisory_xact_lock(hashtext('cqrs_lab schema'))")
             setup.execute(SCHEMA)
+        if upcasters is not None:
+            self.use_upcasters(upcasters)
 
     def __repr__(self) -> str:
         # Never the DSN itself: it may hold a password.
@@ -169,6 +210,24 @@ class PostgresEventStore:
                 connection.close()
             else:
                 self._idle.append(connection)
+
+    def use_upcasters(self, upcasters: Upcasters) -> None:
+        """Stamp and read events with ``upcasters`` from now on, once every stored version
+        has a chain of them to today's shape.
+
+        Raises:
+            MissingUpcasterError: naming each event type and stored version that cannot be
+                read, and how many events it has; nothing changes then.
+        """
+        stored = self._query("SELECT type, schema_version FROM event_schemas")
+        check_stored_versions(upcasters, stored, self._count)
+        self._codec.upcasters = upcasters
+
+    def _count(self, event_type: str, schema_version: int) -> int:
+        return self._query(
+            "SELECT count(*) FROM events WHERE type = %s AND schema_version = %s",
+            (event_type, schema_version),
+        )[0][0]
 
     @property
     def head(self) -> int:
@@ -206,7 +265,7 @@ class PostgresEventStore:
                 raise ConcurrencyError(stream_id, expected_version, actual)
             return []
         check_batch(stream_id, events, expected_version)
-        encoded = [self._codec.encode(event) for event in events]
+        encoded = [self._codec.encode_row(event) for event in events]
         # One append at a time per store object, so its subscribers hear appends in position
         # order (PostgreSQL serialises appends anyway: this only queues them in Python).
         with self._append_lock:
@@ -218,20 +277,22 @@ class PostgresEventStore:
         events: list[DomainEvent],
         expected_version: int,
         command_id: UUID | None,
-        encoded: list[tuple[str, str]],
+        encoded: list[EncodedEvent],
     ) -> list[RecordedEvent]:
         now = self.clock.now()
         try:
             [(first,)] = self._query(
-                "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[])",
+                "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[], %s, %s)",
                 (
                     stream_id,
                     expected_version,
                     command_id,
-                    [type(event).__name__ for event in events],
-                    [topic for topic, _ in encoded],
+                    [row.type for row in encoded],
+                    [row.topic for row in encoded],
                     now,
-                    [data for _, data in encoded],
+                    [row.data for row in encoded],
+                    [row.schema_version for row in encoded],
+                    [row.checksum for row in encoded],
                 ),
             )
         except self._psycopg.Error as error:
@@ -251,30 +312,27 @@ class PostgresEventStore:
 
     def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
         """What the append carrying ``command_id`` stored ([] if no append carried it)."""
-        rows = self._query(
+        return self._read(
             f"SELECT {_COLUMNS} FROM events JOIN event_commands ON position >= first_position"
             " AND position < first_position + count WHERE command_id = %s ORDER BY position",
             (command_id,),
         )
-        return self._records(rows)
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""
         if after < 0:
             raise ValueError(f"after must be >= 0, got {after}")
-        rows = self._query(
+        return self._read(
             f"SELECT {_COLUMNS} FROM events WHERE position > %s ORDER BY position LIMIT %s",
             (after, limit),
         )
-        return self._records(rows)
 
     def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
         """One stream's events with version > ``after_version``, in order ([] if unknown)."""
-        rows = self._query(
+        return self._read(
             f"SELECT {_COLUMNS} FROM events WHERE stream_id = %s AND version > %s ORDER BY version",
             (stream_id, after_version),
         )
-        return self._records(rows)
 
     def stream_ids(self) -> list[UUID]:
         """Every stream id, in order of first append."""
@@ -304,14 +362,20 @@ class PostgresEventStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _records(self, rows: list[tuple]) -> list[RecordedEvent]:
-        events = self._codec.decode_all([(row[0], row[3], row[4]) for row in rows])
-        return [
-            RecordedEvent(
-                position=position, stream_id=stream_id, recorded_at=recorded_at, event=event
-            )
-            for (position, stream_id, recorded_at, _, _), event in zip(rows, events)
-        ]
+    def _read(self, sql: str, params: tuple) -> list[RecordedEvent]:
+        """The records a query of ``_COLUMNS`` selects.
+
+        The cyclic garbage collector is paused while a big read builds its objects (they
+        form no cycles): otherwise it walks every live object again and again, and that
+        walk, not the decoding, took most of a catch-up's time.
+        """
+        with no_gc_pauses():
+            rows = self._query(sql, params)
+            events = self._codec.decode_all(rows)
+            return [
+                RecordedEvent(position, stream_id, recorded_at, event)
+                for (position, stream_id, recorded_at, *_), event in zip(rows, events)
+            ]
 
 
 def _import_psycopg():

@@ -8,6 +8,11 @@ transaction, which SQLite lets only one writer (thread or process) hold at a tim
 the store reads the head, checks the stream's version and writes ``head + 1, head + 2, ...``,
 so positions are handed out and made visible in the same order, and a refused append
 rolls back without using up a position.
+
+Each row also keeps its event's schema version and a checksum of its JSON (see
+:class:`~cqrs_lab.write_side.event_codec.EventCodec`: rows this store wrote are read back
+without re-validation, changed ones are validated), and the table ``event_schemas`` lists
+the (type, version) pairs stored, so a lab checks its upcasters with one small query.
 """
 
 from __future__ import annotations
@@ -20,14 +25,16 @@ from pathlib import Path
 from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
-from cqrs_lab.write_side.event_codec import EventCodec, check_batch
+from cqrs_lab.write_side.event_codec import EventCodec, check_batch, check_stored_versions
 from cqrs_lab.write_side.event_store import (
     ConcurrencyError,
     DuplicateCommandError,
     RecordedEvent,
     StoreSubscriber,
 )
+from cqrs_lab.write_side.upcasting import Upcasters
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
@@ -38,7 +45,14 @@ CREATE TABLE IF NOT EXISTS events (
     topic       TEXT    NOT NULL,      -- module:Class, to rebuild the event
     recorded_at TEXT    NOT NULL,      -- ISO 8601 with offset, on the store's clock
     data        TEXT    NOT NULL,      -- the event's fields as JSON
+    schema_version INTEGER NOT NULL DEFAULT 0,  -- the shape of data (0: unversioned)
+    checksum    INTEGER,               -- CRC-32 of data as written (NULL: older rows)
     UNIQUE (stream_id, version)
+);
+CREATE TABLE IF NOT EXISTS event_schemas (
+    type           TEXT    NOT NULL,   -- every (type, schema version) the events hold
+    schema_version INTEGER NOT NULL,
+    PRIMARY KEY (type, schema_version)
 );
 CREATE TABLE IF NOT EXISTS commands (
     command_id     TEXT    PRIMARY KEY,   -- the command an append carried
@@ -51,7 +65,7 @@ CREATE TABLE IF NOT EXISTS streams (
 );
 """
 
-_COLUMNS = "position, stream_id, recorded_at, topic, data"
+_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, checksum, data"
 
 
 class SQLiteEventStore:
@@ -59,6 +73,8 @@ class SQLiteEventStore:
 
     Safe to share between threads (one connection, one lock) and between processes
     (SQLite's write lock). Close it with :meth:`close` or use it as a context manager.
+    ``upcasters`` (or :meth:`use_upcasters` later) stamps schema versions and upcasts
+    older rows on read.
 
     Raises:
         ConcurrencyError: from :meth:`append` when ``expected_version`` is stale.
@@ -66,7 +82,9 @@ class SQLiteEventStore:
         ValueError: from :meth:`append` when events do not continue the stream.
     """
 
-    def __init__(self, path: str | Path, clock: Clock | None = None) -> None:
+    def __init__(
+        self, path: str | Path, clock: Clock | None = None, upcasters: Upcasters | None = None
+    ) -> None:
         self.path = str(path)
         """Where the database lives."""
         self.clock = clock or SystemClock()
@@ -81,10 +99,48 @@ class SQLiteEventStore:
                 self._db.execute("PRAGMA journal_mode = WAL")  # readers never block the writer
                 self._db.execute("PRAGMA synchronous = NORMAL")
             self._db.executescript(SCHEMA)
+            self._add_version_columns()
+            if upcasters is not None:
+                self.use_upcasters(upcasters)
         except sqlite3.DatabaseError as error:  # say which file: sqlite3 does not
             if self._db is not None:
                 self._db.close()
             raise type(error)(f"event store {self.path}: {error}") from error
+
+    def _add_version_columns(self) -> None:
+        """Bring a file written before rows kept versions and checksums up to date (once)."""
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
+        if "checksum" in columns:
+            return
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            self._db.execute(
+                "ALTER TABLE events ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 0"
+            )
+            self._db.execute("ALTER TABLE events ADD COLUMN checksum INTEGER")
+            self._db.execute(
+                "INSERT OR IGNORE INTO event_schemas SELECT DISTINCT type, 0 FROM events"
+            )
+            self._db.execute("COMMIT")
+
+    def use_upcasters(self, upcasters: Upcasters) -> None:
+        """Stamp and read events with ``upcasters`` from now on, once every stored version
+        has a chain of them to today's shape.
+
+        Raises:
+            MissingUpcasterError: naming each event type and stored version that cannot be
+                read, and how many events it has; nothing changes then.
+        """
+        with self._lock:
+            stored = self._db.execute("SELECT type, schema_version FROM event_schemas").fetchall()
+            check_stored_versions(upcasters, stored, self._count)
+            self._codec.upcasters = upcasters
+
+    def _count(self, event_type: str, schema_version: int) -> int:
+        return self._db.execute(
+            "SELECT count(*) FROM events WHERE type = ? AND schema_version = ?",
+            (event_type, schema_version),
+        ).fetchone()[0]
 
     def __repr__(self) -> str:
         return f"SQLiteEventStore({self.path!r})"
@@ -153,13 +209,19 @@ class SQLiteEventStore:
         head = self._db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
         now = self.clock.now()
         stamp = now.isoformat()
-        rows = []
+        rows, schemas = [], set()
         for offset, event in enumerate(events, start=1):
-            topic, data = self._codec.encode(event)
+            name, topic, schema_version, crc, data = self._codec.encode_row(event)
+            schemas.add((name, schema_version))
             rows.append(
-                (head + offset, key, event.version, type(event).__name__, topic, stamp, data)
+                (head + offset, key, event.version, name, topic, stamp, data, schema_version, crc)
             )
-        self._db.executemany("INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+        self._db.executemany(
+            "INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data,"
+            " schema_version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
+        )
+        self._db.executemany("INSERT OR IGNORE INTO event_schemas VALUES (?, ?)", schemas)
         self._db.execute(
             "INSERT INTO streams VALUES (?, ?) "
             "ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version",
@@ -176,34 +238,27 @@ class SQLiteEventStore:
 
     def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
         """What the append carrying ``command_id`` stored ([] if no append carried it)."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM events JOIN commands ON position >= first_position"
-                " AND position < first_position + count WHERE command_id = ? ORDER BY position",
-                (str(command_id),),
-            ).fetchall()
-        return self._records(rows)
+        return self._read(
+            f"SELECT {_COLUMNS} FROM events JOIN commands ON position >= first_position"
+            " AND position < first_position + count WHERE command_id = ? ORDER BY position",
+            (str(command_id),),
+        )
 
     def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
         """Events with position > ``after``, oldest first, at most ``limit`` of them."""
         if after < 0:
             raise ValueError(f"after must be >= 0, got {after}")
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
-                (after, -1 if limit is None else limit),
-            ).fetchall()
-        return self._records(rows)
+        return self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE position > ? ORDER BY position LIMIT ?",
+            (after, -1 if limit is None else limit),
+        )
 
     def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
         """One stream's events with version > ``after_version``, in order ([] if unknown)."""
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version > ? "
-                "ORDER BY version",
-                (str(stream_id), after_version),
-            ).fetchall()
-        return self._records(rows, stream_id)
+        return self._read(
+            f"SELECT {_COLUMNS} FROM events WHERE stream_id = ? AND version > ? ORDER BY version",
+            (str(stream_id), after_version),
+        )
 
     def stream_ids(self) -> list[UUID]:
         """Every stream id, in order of first append."""
@@ -230,25 +285,25 @@ class SQLiteEventStore:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _records(self, rows: list[tuple], stream_id: UUID | None = None) -> list[RecordedEvent]:
-        events = self._codec.decode_all([(row[0], row[3], row[4]) for row in rows])
-        times: dict[str, datetime] = {}  # one append's events share their time
-        streams: dict[str, UUID] = {}  # and a stream usually has several events
-        records = []
-        for (position, stream, recorded_at, _, _), event in zip(rows, events):
-            when = times.get(recorded_at)
-            if when is None:
-                when = times[recorded_at] = datetime.fromisoformat(recorded_at)
-            if stream_id is None:
+    def _read(self, sql: str, params: tuple) -> list[RecordedEvent]:
+        """The records a query of ``_COLUMNS`` selects.
+
+        The cyclic garbage collector is paused while a big read builds its objects (they
+        form no cycles): otherwise it walks every live object again and again, and that
+        walk, not the decoding, took most of a catch-up's time.
+        """
+        with self._lock, no_gc_pauses():
+            rows = self._db.execute(sql, params).fetchall()
+            events = self._codec.decode_all(rows)
+            times: dict[str, datetime] = {}  # one append's events share their time
+            streams: dict[str, UUID] = {}  # and a stream usually has several events
+            records = []
+            for (position, stream, recorded_at, *_), event in zip(rows, events):
+                when = times.get(recorded_at)
+                if when is None:
+                    when = times[recorded_at] = datetime.fromisoformat(recorded_at)
                 key = streams.get(stream)
                 if key is None:
                     key = streams[stream] = UUID(stream)
-            records.append(
-                RecordedEvent(
-                    position=position,
-                    stream_id=stream_id or key,
-                    recorded_at=when,
-                    event=event,
-                )
-            )
-        return records
+                records.append(RecordedEvent(position, key, when, event))
+            return records

@@ -13,7 +13,10 @@ its own, so where each value came from stays visible.
 
 :meth:`Upcasters.check` runs when a log is opened: every stored (type, version) must have a
 path to today's shape, or the log refuses to open, naming what is missing. A learner finds
-the gap at start-up, not when a read happens to meet that event.
+the gap at start-up, not when a read happens to meet that event. The durable stores do the
+same when a lab is built on them (``SQLiteEventStore.read_with``): they keep a small table
+of the (type, version) pairs they hold, so the check is one query, not a read of every
+event, and their codec upcasts older rows on every read.
 """
 
 from __future__ import annotations
@@ -95,18 +98,28 @@ class Upcasters:
             version += 1
         return fields
 
+    def missing(self, stored: Iterable[tuple[str, int]]) -> list[tuple[str, int]]:
+        """The stored ``(type, version)`` pairs with no chain of upcasters to today's version."""
+        missing = []
+        for event_type, version in stored:
+            steps = range(version, self.version_of(event_type))
+            if any((event_type, v) not in self._steps for v in steps):
+                missing.append((event_type, version))
+        return missing
+
     def check(self, stored: Iterable[tuple[str, int]]) -> None:
         """Refuse to start if a stored (type, version) has no chain to today's version.
+
+        ``stored`` holds one pair per stored event (:class:`VersionedEventLog` passes them
+        all); a durable store passes each distinct pair once and counts only the missing
+        ones (:meth:`~cqrs_lab.write_side.event_codec.EventCodec.check_stored`).
 
         Raises:
             MissingUpcasterError: naming every unreachable (type, version) and how many.
         """
         missing: dict[tuple[str, int], int] = {}
-        for event_type, version in stored:
-            for v in range(version, self.version_of(event_type)):
-                if (event_type, v) not in self._steps:
-                    missing[(event_type, version)] = missing.get((event_type, version), 0) + 1
-                    break
+        for pair in self.missing(stored):
+            missing[pair] = missing.get(pair, 0) + 1
         if missing:
             raise MissingUpcasterError(missing, self.current)
 
