@@ -17,6 +17,10 @@
     python3 tasks.py bench --postgres [--quick]
                                 the durable-store benchmarks on a private PostgreSQL
     python3 tasks.py lock       re-resolve dependencies and rewrite constraints.txt
+    python3 tasks.py colab [--repo OWNER/NAME] [--ref REF] [--root DIR]
+                                put (or refresh) the guarded install cell first in every
+                                notebook of notebooks/ and solutions/, for Colab and Binder;
+                                --repo records the GitHub repository in pyproject.toml
 
 Setup is idempotent: it creates .venv once and installs the project with the versions
 pinned in constraints.txt, so stored notebook outputs match what you run.
@@ -183,6 +187,105 @@ def lock() -> None:
     print(f"wrote {len(lines)} pins to {CONSTRAINTS.name}")
 
 
+#: Tag (and cell id) of the install cell ``colab`` puts first in every notebook.
+INSTALL_TAG = "colab-install"
+#: Packages the install cell pins to constraints.txt: the engines the stored outputs depend on.
+COLAB_PINS = ("duckdb", "pydantic", "fastapi")
+_INSTALL_CELL = """\
+# Colab: install the lab when it is missing. On Binder and on your own machine it is
+# installed already and this cell does nothing. (Made by `python3 tasks.py colab`.)
+try:
+    import cqrs_lab  # noqa: F401
+except ModuleNotFoundError:
+    %pip install --quiet "cqrs_lab[api] @ git+https://github.com/{repo}@{ref}" {pins}"""
+_BADGES = ("<!-- badges:start -->", "<!-- badges:end -->")
+
+
+def colab() -> None:
+    """Make every notebook start on Colab and Binder: a guarded install cell, first.
+
+    The repository lives in one place, ``[project.urls] Repository`` in pyproject.toml
+    (``--repo OWNER/NAME`` sets it). The cell pip-installs the project from it at ``--ref``
+    (default ``main``; a tag pins a release), with the engines pinned as in constraints.txt,
+    only when ``cqrs_lab`` cannot be imported. Running it again replaces the cell, never
+    adds a second; the README's badges between the badge markers are refreshed too.
+    ``--root DIR`` works on a copy of the repository instead (to try it out).
+    """
+    import argparse
+    import json
+    import re
+    import tomllib
+
+    parser = argparse.ArgumentParser(prog="tasks.py colab")
+    parser.add_argument("--repo", help="GitHub repository as OWNER/NAME")
+    parser.add_argument("--ref", default="main", help="branch or tag to install (default main)")
+    parser.add_argument("--root", type=Path, default=ROOT, help="repository folder")
+    args = parser.parse_args(sys.argv[2:])
+    root = args.root.resolve()
+    pyproject = root / "pyproject.toml"
+    if args.repo is not None:
+        if not re.fullmatch(r"[\w.-]+/[\w.-]+", args.repo):
+            sys.exit(f"--repo must be OWNER/NAME, got {args.repo!r}")
+        text = pyproject.read_text(encoding="utf-8")
+        line = re.compile(r'^Repository = "[^"]*"$', re.MULTILINE)
+        if not line.search(text):
+            sys.exit(f"{pyproject}: no 'Repository = \"...\"' line under [project.urls]")
+        url = f"https://github.com/{args.repo}"
+        pyproject.write_text(line.sub(f'Repository = "{url}"', text, count=1), encoding="utf-8")
+    urls = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"].get("urls", {})
+    repo = re.sub(r"^https://github\.com/|/$", "", urls.get("Repository", ""))
+    if not re.fullmatch(r"[\w.-]+/[\w.-]+", repo):
+        sys.exit(f"{pyproject}: [project.urls] Repository must be https://github.com/OWNER/NAME")
+    pinned = dict(
+        line.split("==", 1)
+        for line in (root / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+    pins = " ".join(f"{name}=={pinned[name]}" for name in COLAB_PINS if name in pinned)
+    source = _INSTALL_CELL.format(repo=repo, ref=args.ref, pins=pins)
+    cell = {
+        "cell_type": "code",
+        "execution_count": None,
+        "id": INSTALL_TAG,
+        "metadata": {"tags": [INSTALL_TAG]},
+        "outputs": [],
+        "source": source.splitlines(keepends=True),
+    }
+    changed = 0
+    for notebook in sorted([*root.glob("notebooks/*.ipynb"), *root.glob("solutions/*.ipynb")]):
+        content = json.loads(notebook.read_text(encoding="utf-8"))
+        kept = [
+            c for c in content["cells"] if INSTALL_TAG not in c.get("metadata", {}).get("tags", [])
+        ]
+        if [cell, *kept] == content["cells"]:
+            continue
+        content["cells"] = [cell, *kept]
+        text = json.dumps(content, indent=1, ensure_ascii=False) + "\n"
+        notebook.write_text(text, encoding="utf-8")
+        changed += 1
+    print(f"install cell for github.com/{repo}@{args.ref}: {changed} notebooks changed")
+    _refresh_badges(root / "README.md", repo, args.ref)
+
+
+def _refresh_badges(readme: Path, repo: str, ref: str) -> None:
+    """Point the README's Colab and Binder badges (between the badge markers) at ``repo``."""
+    text = readme.read_text(encoding="utf-8") if readme.exists() else ""
+    start, end = _BADGES
+    if start not in text or end not in text:
+        print(f"{readme.name}: no {start} .. {end} markers, badges left alone")
+        return
+    first = "notebooks/00-welcome.ipynb"
+    badges = (
+        "[![Open in Colab](https://colab.research.google.com/assets/colab-badge.svg)]"
+        f"(https://colab.research.google.com/github/{repo}/blob/{ref}/{first})\n"
+        "[![Launch Binder](https://mybinder.org/badge_logo.svg)]"
+        f"(https://mybinder.org/v2/gh/{repo}/{ref}?urlpath=lab/tree/{first})"
+    )
+    before, rest = text.split(start, 1)
+    after = rest.split(end, 1)[1]
+    readme.write_text(f"{before}{start}\n{badges}\n{end}{after}", encoding="utf-8")
+
+
 COMMANDS = {
     "lab": lab,
     "test": test,
@@ -192,6 +295,7 @@ COMMANDS = {
     "postgres": postgres,
     "bench": bench,
     "lock": lock,
+    "colab": colab,
 }
 
 if __name__ == "__main__":
