@@ -206,7 +206,7 @@ def colab() -> None:
 
     The repository lives in one place, ``[project.urls] Repository`` in pyproject.toml
     (``--repo OWNER/NAME`` sets it). The cell pip-installs the project from it at ``--ref``
-    (default ``main``; a tag pins a release), with the engines pinned as in constraints.txt,
+    (default: the ref the cells already pin, else ``main``; a tag pins a release), with the engines pinned as in constraints.txt,
     only when ``cqrs_lab`` cannot be imported. Running it again replaces the cell, never
     adds a second; the README's badges between the badge markers are refreshed too.
     ``--root DIR`` works on a copy of the repository instead (to try it out).
@@ -218,7 +218,7 @@ def colab() -> None:
 
     parser = argparse.ArgumentParser(prog="tasks.py colab")
     parser.add_argument("--repo", help="GitHub repository as OWNER/NAME")
-    parser.add_argument("--ref", default="main", help="branch or tag to install (default main)")
+    parser.add_argument("--ref", help="branch or tag to install (default: as before, or main)")
     parser.add_argument("--root", type=Path, default=ROOT, help="repository folder")
     args = parser.parse_args(sys.argv[2:])
     root = args.root.resolve()
@@ -242,7 +242,9 @@ def colab() -> None:
         if "==" in line and not line.startswith("#")
     )
     pins = " ".join(f"{name}=={pinned[name]}" for name in COLAB_PINS if name in pinned)
-    source = _INSTALL_CELL.format(repo=repo, ref=args.ref, pins=pins)
+    notebooks = sorted([*root.glob("notebooks/*.ipynb"), *root.glob("solutions/*.ipynb")])
+    ref = args.ref or _installed_ref(notebooks) or "main"
+    source = _INSTALL_CELL.format(repo=repo, ref=ref, pins=pins)
     cell = {
         "cell_type": "code",
         "execution_count": None,
@@ -252,7 +254,7 @@ def colab() -> None:
         "source": source.splitlines(keepends=True),
     }
     changed = 0
-    for notebook in sorted([*root.glob("notebooks/*.ipynb"), *root.glob("solutions/*.ipynb")]):
+    for notebook in notebooks:
         content = json.loads(notebook.read_text(encoding="utf-8"))
         kept = [
             c for c in content["cells"] if INSTALL_TAG not in c.get("metadata", {}).get("tags", [])
@@ -263,8 +265,22 @@ def colab() -> None:
         text = json.dumps(content, indent=1, ensure_ascii=False) + "\n"
         notebook.write_text(text, encoding="utf-8")
         changed += 1
-    print(f"install cell for github.com/{repo}@{args.ref}: {changed} notebooks changed")
-    _refresh_badges(root / "README.md", repo, args.ref)
+    print(f"install cell for github.com/{repo}@{ref}: {changed} notebooks changed")
+    _refresh_badges(root / "README.md", repo, ref)
+
+
+def _installed_ref(notebooks: list[Path]) -> str | None:
+    """The ref the existing install cells pin (so a refresh without --ref keeps a pin)."""
+    import json
+    import re
+
+    for notebook in notebooks:
+        first = json.loads(notebook.read_text(encoding="utf-8"))["cells"][:1]
+        if first and INSTALL_TAG in first[0].get("metadata", {}).get("tags", []):
+            found = re.search(r'@ git\+\S+@([^"\s]+)"', "".join(first[0]["source"]))
+            if found:
+                return found[1]
+    return None
 
 
 def _refresh_badges(readme: Path, repo: str, ref: str) -> None:

@@ -34,9 +34,14 @@ def _source(cell: dict) -> str:
     return "".join(cell["source"])
 
 
+def _installs(cell: dict) -> bool:
+    """The Colab install cell (`python3 tasks.py colab`) comes before the setup cell."""
+    return "colab-install" in cell.get("metadata", {}).get("tags", [])
+
+
 def _answer_cells(path: Path) -> dict[str, tuple[str, str, str]]:
     """Exercise id -> (setup cell, answer cell, answer expression), from one notebook."""
-    code = [c for c in _cells(path) if c["cell_type"] == "code"]
+    code = [c for c in _cells(path) if c["cell_type"] == "code" and not _installs(c)]
     found = {}
     for before, cell in zip(code, code[1:]):
         if match := _CHECK.match(_source(cell)):
