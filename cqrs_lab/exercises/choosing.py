@@ -1,8 +1,8 @@
 """Notebook 06's exercises: the guide's two lists as a decision, a change made on the CRUD
 side, a question only the event log answers, and CRUD that keeps its own history.
 
-:class:`Feature` and the guide's two lists live here because the decision exercise needs
-them in both places: the learner's notebook and the hidden tests.
+:class:`Feature`, the guide's two lists and :class:`CrudWithHistory` live here because
+the exercises need them in both places: the learner's notebook and the hidden tests.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from cqrs_lab.orders import (
     DEMO_STOCK,
     GRACE,
     CancelOrder,
+    CrudOrders,
     InvalidOperationError,
     OrderNotFoundError,
     ShipOrder,
@@ -66,6 +67,28 @@ class Feature:
     """The history itself is wanted: audit, time travel, rebuilding views."""
     many_read_models: bool = False
     complex_domain_simple_reads: bool = False
+
+
+class CrudWithHistory(CrudOrders):
+    """CRUD orders with an ``order_history`` table beside the rows: the history a CRUD
+    application often lacks, kept without CQRS. :meth:`record` writes one row (the order,
+    its new status, the time); :meth:`history` reads an order's rows, oldest first."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.db.execute(
+            "CREATE TABLE order_history (order_id UUID, status VARCHAR, changed_at TIMESTAMP)"
+        )
+
+    def record(self, order_id: UUID, status: str) -> None:
+        """Write that ``order_id`` changed to ``status`` now (on this CRUD's clock)."""
+        now = self.clock.now().replace(tzinfo=None)
+        self.db.execute("INSERT INTO order_history VALUES (?, ?, ?)", [order_id, status, now])
+
+    def history(self, order_id: UUID) -> list[tuple]:
+        """``(status, changed_at)`` for each recorded change of the order, oldest first."""
+        sql = "SELECT status, changed_at FROM order_history WHERE order_id = ? ORDER BY changed_at"
+        return self.db.execute(sql, [order_id]).fetchall()
 
 
 # (feature, the design wanted, the guide lines its reason may quote: None for any)

@@ -64,8 +64,8 @@ def _lag_alert(answer: Any) -> None:
         if not reason:
             raise NotYet(
                 f"{what} raised no alert",
-                "Lag has two faces (events behind, seconds behind), and a dead letter is an "
-                "event a read model never got, though its checkpoint moved past it.",
+                "Lag has two faces (events behind, seconds behind); and a dead letter is an "
+                "event a read model could not apply: it can look 0 events behind and be wrong.",
                 "Test events_behind, seconds_behind and dead_letters, each on its own.",
             )
         if shown not in str(reason).lower():
