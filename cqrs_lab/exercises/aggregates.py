@@ -24,6 +24,7 @@ from cqrs_lab.orders import (
     ADA,
     DEMO_ADDRESS,
     DEMO_CUSTOMERS,
+    DEMO_STOCK,
     CreateOrder,
     CustomerService,
     InvalidOperationError,
@@ -166,7 +167,7 @@ def _limited_order(answer: Any) -> None:
     ),
 )
 def _capped_handler(answer: Any) -> None:
-    lab = build_lab(seed=16)
+    lab = build_lab(seed=16, stock={**DEMO_STOCK, "DESK-PLANT": 10})  # 100.00 each
     lab.command_bus.register(CreateOrder, answer(lab.orders, lab.inventory, lab.customers))
     events = lab.dispatch(place(ADA, ARMCHAIR, KEYBOARDS))  # 428.00
     if [type(e) for e in events][:1] != [OrderCreated] or lab.event_store.head != 3:
@@ -175,7 +176,7 @@ def _capped_handler(answer: Any) -> None:
             "Orders within the limit go through the usual handler.",
             "return await super().handle(command)",
         )
-    exactly = OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=2, unit_price=250.0)
+    exactly = OrderItem(product_id="DESK-PLANT", quantity=5, unit_price=100.0)
     try:
         lab.dispatch(place(ADA, exactly))
     except OrderRejected:
