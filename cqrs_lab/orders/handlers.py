@@ -10,6 +10,7 @@ from uuid import UUID
 
 from cqrs_lab.messaging.command_bus import CommandHandler
 from cqrs_lab.messaging.messages import DomainEvent
+from cqrs_lab.orders.catalogue import LIST_PRICES
 from cqrs_lab.orders.commands import (
     CancelOrder,
     ConfirmOrder,
@@ -37,6 +38,9 @@ class CreateOrderHandler(CommandHandler):
     Keeping the field optional, not removing it, also keeps every client that sends the
     right price working.
 
+    ``price_list`` defaults to the lab's list prices (:data:`LIST_PRICES`), never to
+    "none": a handler wired by hand charges what the catalogue says, like the lab's own.
+
     **Stock.** Each product's units are *reserved* (``InventoryService.reserve``), not only
     checked: two orders racing for the last unit cannot both have it. The order is saved
     after its stock; if anything fails on the way, what was reserved is released before
@@ -61,7 +65,7 @@ class CreateOrderHandler(CommandHandler):
         self.order_repo = order_repo
         self.inventory = inventory_service
         self.customers = customer_service
-        self.prices = price_list or PriceList({})
+        self.prices = price_list if price_list is not None else PriceList(LIST_PRICES)
         self.reserve_stock = reserve_stock
 
     async def handle(self, command: CreateOrder) -> list[DomainEvent]:
