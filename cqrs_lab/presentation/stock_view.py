@@ -36,7 +36,7 @@ def render_stock(lab, rows: list[dict] | None = None) -> str:
     releases (``rows`` may pass a current result of :func:`stock_now`)."""
     rows = stock_now(lab) if rows is None else rows
     reserved = sum(row["reserved"] for row in rows)
-    caption = f"Stock now: {reserved} units reserved by orders, as the stock streams say"
+    caption = f"Stock now, from the stock streams: {reserved} reserved by orders in all"
     return render_frame(
         rows, key="product", columns=STOCK_COLUMNS, css_class="cqrs-stock-table", caption=caption
     )

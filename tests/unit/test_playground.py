@@ -432,3 +432,22 @@ def test_reset_refuses_a_folder_holding_other_files_and_the_lab_goes_on(kept_app
     assert str(tmp_path / "ada") in kept_app.errors.value and "notes.txt" in kept_app.errors.value
     assert (tmp_path / "ada" / "notes.txt").read_text() == "mine"
     assert kept_app.lab.event_store.head == 2 and len(order_rows(kept_app)) == 1
+
+
+# -- what notebook 07's questionnaire says the app shows ---------------------------------
+
+
+@pytest.mark.parametrize("lines", [[("CRUNCHY-ARMCHAIR", 6)], [("CRUNCHY-ARMCHAIR", 3)] * 2])
+def test_six_armchairs_are_refused_in_one_line_or_two_and_the_stock_does_not_move(app, lines):
+    before = (app.lab.event_store.head, app.stock.value)
+    app.create_order(ADA, lines)
+    assert "requested 6, available 5" in app.errors.value
+    assert (app.lab.event_store.head, app.stock.value) == before
+
+
+def test_a_stepped_order_row_is_stale_after_its_first_event_and_current_after_its_last(app):
+    order_id = place_order(app, [("MIDNIGHT-LAMP", 1)])
+    app.step()
+    assert stale_rows(app) == [str(order_id)]
+    app.step()
+    assert order_rows(app) == [str(order_id)] and stale_rows(app) == []
