@@ -9,6 +9,7 @@ the new, deleted rows red.
 
 from __future__ import annotations
 
+import functools
 import inspect
 from html import escape
 from typing import Any
@@ -45,10 +46,17 @@ def render_event(recorded: RecordedEvent) -> str:
 
 def apply_source(projection: Any, event_type: str) -> str:
     """The source of ``type(projection).apply``, the lines of ``case <event_type>`` marked."""
+    return _apply_source(type(projection), projection.name, event_type)
+
+
+@functools.lru_cache(maxsize=256)
+def _apply_source(kind: type, name: str, event_type: str) -> str:
+    """:func:`apply_source`, kept: reading and tokenizing a source file costs a step more
+    than the rest of its drawing (a class's source does not change while it is loaded)."""
     try:
-        source = inspect.getsource(type(projection).apply)
+        source = inspect.getsource(kind.apply)
     except (OSError, TypeError):
-        return f"<pre>(no source for {escape(type(projection).__name__)}.apply)</pre>"
+        return f"<pre>(no source for {escape(kind.__name__)}.apply)</pre>"
     lines = []
     for line in inspect.cleandoc("\n" + source).splitlines():
         mark = f"case {event_type}(" in line
@@ -56,8 +64,8 @@ def apply_source(projection: Any, event_type: str) -> str:
         cls = ' class="cqrs-code-ran"' if mark else ""
         lines.append(f"<span{cls}{style}>{escape(line)}</span>")
     return (
-        f'<div class="cqrs-step-source" data-projection="{escape(projection.name)}">'
-        f"<b>{escape(type(projection).__name__)}.apply</b> ({escape(projection.name)})"
+        f'<div class="cqrs-step-source" data-projection="{escape(name)}">'
+        f"<b>{escape(kind.__name__)}.apply</b> ({escape(name)})"
         f'<pre style="font-size:11px;margin:2px 0">{chr(10).join(lines)}</pre></div>'
     )
 
@@ -129,7 +137,10 @@ def render_step(
     if remembered:
         how = "shown again: computed on an earlier visit (a position's answer never changes)"
     elif result.travelled:
-        how = "reached by time travel: the read models were rebuilt from position 0"
+        how = (
+            "reached by time travel: the read models before and after it were folded again "
+            f"from the log, starting at the copy saved at position {result.folded_from}"
+        )
     else:
         how = "reached by stepping the projections forward"
     error = (

@@ -5,7 +5,7 @@ step, jump to a position or drag the scrubber. At each event the panel shows the
 the ``apply`` that ran, the aggregate after it, and the rows it changed as a diff
 (:mod:`cqrs_lab.presentation.stepper_render`). The read models come from a
 :class:`~cqrs_lab.presentation.projection_replay.Replay`: forward it steps the real
-projections; backward it travels in time (rebuilds up to the position), never undoes.
+projections; backward it travels in time (folds again from a saved copy), never undoes.
 A position's answer never changes (the log is append-only), so answers already computed
 are shown again without refolding.
 """

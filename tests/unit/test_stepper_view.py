@@ -4,7 +4,10 @@ import re
 
 import pytest
 
-from cqrs_lab.orders import CancelOrder
+from cqrs_lab import Projection, Table, read_models_as_of
+from cqrs_lab.breaking.damage import tamper_event
+from cqrs_lab.orders import CancelOrder, OrderCreated, OrderItemAdded
+from cqrs_lab.presentation import projection_replay
 from cqrs_lab.presentation.projection_replay import Replay, RowChange
 from cqrs_lab.presentation.stepper_render import DIFF_COLOURS, render_changes
 from cqrs_lab.presentation.stepper_view import ProjectionStepper
@@ -111,23 +114,105 @@ def test_a_replay_refuses_a_position_without_an_event(lab):
         replay.move_to(3)
 
 
-def test_a_step_back_from_a_saved_copy_equals_time_travel_for_every_table(lab, monkeypatch):
-    monkeypatch.setattr("cqrs_lab.presentation.projection_replay.SNAPSHOT_EVERY", 3)
-    three_orders(lab)
-    lab.dispatch(armchair_and_keyboards())  # positions 10-12
-    replay = Replay(lab.event_store, lab.projector.projections.values())
-    replay.apply(12)
-    assert replay.snapshots == {3, 6, 9, 12}
-    result = replay.apply(8)  # back: from the copy at 6, fold 7 (then 8 for the diff)
-    assert result.travelled
-    checked = {
-        "order_summary": ("id", ["status", "total_amount", "item_count", "version"]),
-        "customer_stats": ("customer_id", ["order_count", "cancelled_count", "total_spent"]),
-        "customer_stats_orders": ("order_id", ["amount", "cancelled"]),
+@pytest.fixture
+def small_copies(monkeypatch):
+    """Saved copies every 2 events near the end of a fold, every 4 kept, at most 3 near:
+    a dozen events cross every case (restores back and forward, copies dropped)."""
+    for name, value in {
+        "NEAR_EVERY": 2,
+        "SNAPSHOT_EVERY": 4,
+        "NEAR_SPAN": 6,
+        "NEAR_KEPT": 3,
+    }.items():
+        monkeypatch.setattr(f"cqrs_lab.presentation.projection_replay.{name}", value)
+
+
+def as_of(lab, position):
+    """Every table's rows as of ``position`` by time travel, as text by key."""
+    con = read_models_as_of(lab.event_store, lab.projector.projections.values(), position)
+    keys = {"order_summary": "id", "customer_stats": "customer_id"}
+    keys["customer_stats_orders"] = "order_id"
+    return {
+        (table, str(row[key])): tuple(map(str, row.values()))
+        for table, key in keys.items()
+        for row in con.table(table).astype(str).to_dict("records")
     }
-    for table, (key, columns) in checked.items():
-        as_of = lab.read_model_as_of(table, 8).sort_values(key)
-        replayed = sorted(replay.rows(table), key=lambda r: r[key])
-        assert [r[key] for r in replayed] == list(as_of[key])
-        for column in columns:
-            assert [r[column] for r in replayed] == list(as_of[column]), (table, column)
+
+
+def expected_changes(lab, position):
+    """(table, key, kind) of every row time travel shows changed by the event."""
+    before, after = as_of(lab, position - 1), as_of(lab, position)
+    changed = {
+        (*k, "changed" if k in before else "inserted") for k in after if before.get(k) != after[k]
+    }
+    return changed | {(*k, "deleted") for k in before if k not in after}
+
+
+def test_every_step_back_and_jump_shows_what_time_travel_shows(lab, small_copies):
+    three_orders(lab)
+    orders = lab.event_store.stream_ids()
+    lab.dispatch(CancelOrder(order_id=orders[1], reason="changed my mind"))
+    lab.dispatch(armchair_and_keyboards())  # positions 11-13
+    replay = Replay(lab.event_store, lab.projector.projections.values())
+    for position in [13, *range(12, 0, -1), 7, 2, 12, 5, 13, 10]:
+        result = replay.apply(position)
+        shown = {(c.table, str(c.key), c.kind) for c in result.changes}
+        assert not result.error
+        assert shown == expected_changes(lab, position), position
+        # Rolled back, not undone: the tables stay at a saved copy before the event.
+        assert replay.position == result.folded_from < position
+        assert replay.position in replay.snapshots
+    assert len(replay.snapshots - {0, 4, 8, 12}) <= 3  # near copies dropped, oldest first
+
+
+def test_a_step_back_reads_only_the_rows_its_event_touched(lab, small_copies, monkeypatch):
+    three_orders(lab)
+    replay = Replay(lab.event_store, lab.projector.projections.values())
+    replay.apply(9)
+    read = []
+    real_rows_of = projection_replay.rows_of
+    monkeypatch.setattr(
+        projection_replay,
+        "rows_of",
+        lambda con, schema, table, keys, **kw: (
+            read.append(keys) or real_rows_of(con, schema, table, keys, **kw)
+        ),
+    )
+    result = replay.apply(8)  # OrderItemAdded: one order, its customer, the lookup row
+    assert result.travelled and len(result.changes) == 3
+    assert read and all(keys is not None and len(keys) == 1 for keys in read)
+
+
+class OrderIds(Projection):
+    """A projection that writes its own SQL (no engine base class): compared whole."""
+
+    name = "order_ids"
+    tables = (Table("order_ids", "id", {"id": "UUID", "lines": "INTEGER"}),)
+    handles = (OrderCreated, OrderItemAdded)
+
+    def apply_batch(self, con, batch):
+        for recorded in batch:
+            if isinstance(recorded.event, OrderCreated):
+                con.execute("INSERT INTO order_ids VALUES (?, 0)", [recorded.event.order_id])
+            else:
+                con.execute(
+                    "UPDATE order_ids SET lines = lines + 1 WHERE id = ?", [recorded.event.order_id]
+                )
+
+
+def test_a_projection_writing_its_own_sql_is_stepped_and_compared_whole(lab, small_copies):
+    first = three_orders(lab)[0]
+    replay = Replay(lab.event_store, [OrderIds()])
+    [change] = replay.apply(9).changes
+    assert (change.kind, change.before["lines"], change.after["lines"]) == ("changed", 1, 2)
+    [change] = replay.apply(1).changes  # back: folded again from the empty copy
+    assert (change.kind, change.key, change.after) == ("inserted", first, {"id": first, "lines": 0})
+
+
+def test_a_damaged_event_shows_its_error_and_the_steps_before_it_still_work(lab):
+    three_orders(lab)
+    tamper_event(lab.event_store, 5, {"order_id": "?", "quantity": 1})
+    replay = Replay(lab.event_store, lab.projector.projections.values())
+    assert "position 5" in replay.apply(6).error
+    assert "position 5" in replay.apply(5).error
+    assert not replay.apply(4).error and len(replay.apply(4).changes) == 3
