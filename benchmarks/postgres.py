@@ -8,7 +8,10 @@ Starts a private PostgreSQL server (:class:`PostgresServer`) and measures, in th
    Each writer appends 2 events at a time to streams of its own; an independent follower
    (plain SQL, "position > checkpoint") reads while they write and reports what it skipped.
 2. **catch-up from PostgreSQL** into both DuckDB read models (``build_lab(event_store=...)``
-   at its defaults, ``lab.catch_up()``) of a store preloaded with workload events.
+   at its defaults, ``lab.catch_up()``) of a store preloaded with workload events, as a lab
+   writes them (with schema versions); and, alternating with it, the reading alone
+   (``read_all`` in the projector's pages) and the decoding alone (``decode_all``), so the
+   fold's share is the difference.
 3. **reopening a kept SQLite lab** (``build_lab(path=...)``) of many events and querying it,
    in a fresh process (timed from ``build_lab``; the whole process is reported too).
 
@@ -35,7 +38,10 @@ from benchmarks.history import append_workload_history, orders_for
 from benchmarks.measure import workload_lab
 from cqrs_lab import PostgresEventStore
 from cqrs_lab.orders import OrderCancelled, build_lab
+from cqrs_lab.orders.upcasting import order_upcasters
 from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
+from cqrs_lab.read_side.projection import no_gc_pauses
+from cqrs_lab.read_side.projector import CATCH_UP_BATCH
 from cqrs_lab.write_side.event_codec import EventCodec
 from cqrs_lab.write_side.postgres_server import PostgresServer
 
@@ -168,25 +174,60 @@ def preload(dsn: str, events: int) -> int:
     """Copy ``events`` (or a few more: whole orders) workload events into the store at ``dsn``."""
     source = workload_lab()
     append_workload_history(source, orders_for(events))
-    codec = EventCodec()
+    codec = EventCodec(order_upcasters())  # as a lab writes them: with schema versions
     PostgresEventStore(dsn).close()  # creates the tables
     recorded = source.event_store.read_all()
     with psycopg.connect(dsn) as connection, connection.cursor() as cursor:
         with cursor.copy(
-            "COPY events (position, stream_id, version, type, topic, recorded_at, data) FROM STDIN"
+            "COPY events (position, stream_id, version, type, topic, recorded_at, data,"
+            " schema_version) FROM STDIN"
         ) as copy:
             for r in recorded:
-                topic, data = codec.encode(r.event)
+                name, topic, schema_version, data = codec.encode_row(r.event)
                 copy.write_row(
-                    (r.position, r.stream_id, r.event.version, type(r.event).__name__, topic,
-                     r.recorded_at, data)
+                    (r.position, r.stream_id, r.event.version, name, topic, r.recorded_at, data,
+                     schema_version)
                 )  # fmt: skip
         cursor.execute(
             "INSERT INTO event_streams SELECT stream_id, max(version), min(position)"
             " FROM events GROUP BY stream_id"
         )
+        cursor.execute(
+            "INSERT INTO event_schemas SELECT DISTINCT type, schema_version FROM events"
+            " ON CONFLICT DO NOTHING"
+        )
         cursor.execute("UPDATE event_head SET position = (SELECT max(position) FROM events)")
     return len(recorded)
+
+
+def read_only(dsn: str) -> dict:
+    """The catch-up's reading alone: ``read_all`` in the projector's pages (fetch and decode),
+    and the decoding alone (``decode_all`` on rows fetched before the clock starts)."""
+    store = PostgresEventStore(dsn, upcasters=order_upcasters())
+    head, page = store.head, CATCH_UP_BATCH
+    started = time.perf_counter()
+    for after in range(0, head, page):
+        store.read_all(after=after, limit=page)
+    read_seconds = time.perf_counter() - started
+    store.close()
+    codec = EventCodec(order_upcasters())
+    decode_seconds = 0.0
+    with psycopg.connect(dsn, autocommit=True) as connection:
+        for after in range(0, head, page):
+            rows = connection.execute(  # the rows the store's read_all selects
+                "SELECT position, stream_id, recorded_at, topic, schema_version, data::text"
+                " FROM events WHERE position > %s ORDER BY position LIMIT %s",
+                (after, page),
+            ).fetchall()
+            with no_gc_pauses():  # as the store's reads decode
+                started = time.perf_counter()
+                codec.decode_all(rows)
+                decode_seconds += time.perf_counter() - started
+    return {
+        "events": head,
+        "read_events_per_s": head / read_seconds,
+        "decode_events_per_s": head / decode_seconds,
+    }
 
 
 def catch_up(dsn: str) -> dict:
@@ -254,8 +295,13 @@ def run(sizes: dict, runs: int, log=print) -> dict:
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute("CREATE DATABASE catch_up")
         loaded = preload(server.dsn_for("catch_up"), sizes["catch_up_events"])
-        figures["catch_up"] = _median([catch_up(server.dsn_for("catch_up")) for _ in range(runs)])
+        catch_ups, reads = [], []
+        for _ in range(runs):  # alternating: the fold's share is the difference
+            catch_ups.append(catch_up(server.dsn_for("catch_up")))
+            reads.append(read_only(server.dsn_for("catch_up")))
+        figures["catch_up"] = _median(catch_ups)
         figures["catch_up"]["loaded"] = loaded
+        figures["catch_up_reading"] = _median(reads)
     log(f"reopen: a kept SQLite lab of {sizes['reopen_events']:,} events ...")
     figures["reopen"] = reopen(sizes["reopen_events"], runs)
     ratio = figures["appends"]["events_per_s"] / figures["peer_appends"]["events_per_s"]
@@ -279,6 +325,7 @@ def _median(results: list[dict]) -> dict:
 def report(figures: dict) -> str:
     a, p = figures["appends"], figures["peer_appends"]
     c, r, t = figures["catch_up"], figures["reopen"], figures["targets"]
+    d = figures["catch_up_reading"]
     return "\n".join(
         [
             f"appends, {WRITERS} writers (median of {figures['runs']}):",
@@ -291,6 +338,8 @@ def report(figures: dict) -> str:
             f"catch-up from PostgreSQL: {c['events_per_s']:,.0f} events/s over"
             f" {c['events']:,.0f} events (target >= 250,000):"
             f" {'met' if t['catch_up_met'] else 'NOT met'}",
+            f"  of which reading (fetch + decode, no fold): {d['read_events_per_s']:,.0f} events/s;"
+            f" decoding alone: {d['decode_events_per_s']:,.0f} events/s",
             f"reopen a kept SQLite lab of {r['events']:,} events and query it:"
             f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'};"
             f" the whole process, Python's imports included: {r['process_seconds']:.2f} s",

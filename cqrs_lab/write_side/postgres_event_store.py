@@ -14,10 +14,10 @@ checkpoint" is safe. The whole append is one call of a server-side function, so 
 held for the function and its commit only, never across a round trip to Python; and a
 refused append rolls the counter back, so positions stay 1, 2, 3, ... with no holes.
 
-Each row also keeps its event's schema version and a checksum of its JSON (see
-:class:`~cqrs_lab.write_side.event_codec.EventCodec`: rows this store wrote are read back
-without re-validation, changed ones are validated), and the table ``event_schemas`` lists
-the (type, version) pairs stored, so a lab checks its upcasters with one small query.
+Each row also keeps the schema version of its event's shape (older ones are upcast on
+read, see :class:`~cqrs_lab.write_side.event_codec.EventCodec`), and the table
+``event_schemas`` lists the (type, version) pairs stored, so a lab checks its upcasters with
+one small query.
 """
 
 from __future__ import annotations
@@ -65,14 +65,13 @@ CREATE TABLE IF NOT EXISTS events (
     data        json        NOT NULL,       -- the event's fields
     UNIQUE (stream_id, version)
 );
--- Added after the first tables were made: a database of then gets them here (checked
--- first: ALTER TABLE would lock the table on every store's start).
+-- Added after the first tables were made: a database of then gets it here (checked first:
+-- ALTER TABLE would lock the table on every store's start).
 DO $do$ BEGIN
     IF NOT EXISTS (SELECT FROM information_schema.columns WHERE table_schema = current_schema()
-                   AND table_name = 'events' AND column_name = 'checksum') THEN
-        ALTER TABLE events
-            ADD COLUMN schema_version integer NOT NULL DEFAULT 0, -- data's shape (0: unversioned)
-            ADD COLUMN checksum       bigint;  -- CRC-32 of data as written (NULL: older rows)
+                   AND table_name = 'events' AND column_name = 'schema_version') THEN
+        ALTER TABLE events  -- the shape of data (0: unversioned)
+            ADD COLUMN schema_version integer NOT NULL DEFAULT 0;
     END IF;
 END $do$;
 CREATE TABLE IF NOT EXISTS event_schemas (
@@ -101,8 +100,7 @@ CREATE TABLE IF NOT EXISTS event_commands (
 DROP FUNCTION IF EXISTS append_events(uuid, integer, uuid, text[], text[], timestamptz, json[]);
 CREATE OR REPLACE FUNCTION append_events(
     p_stream uuid, p_expected integer, p_command uuid, p_types text[], p_topics text[],
-    p_recorded_at timestamptz, p_data json[],
-    p_versions integer[] DEFAULT NULL, p_checksums bigint[] DEFAULT NULL  -- NULL: unversioned
+    p_recorded_at timestamptz, p_data json[], p_versions integer[] DEFAULT NULL  -- NULL: 0
 ) RETURNS bigint LANGUAGE plpgsql AS $$
 DECLARE
     n      integer := cardinality(p_data);
@@ -123,9 +121,9 @@ BEGIN
         RAISE EXCEPTION USING ERRCODE = '{STALE_VERSION}', MESSAGE = actual::text;
     END IF;
     INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data,
-                        schema_version, checksum)
+                        schema_version)
     SELECT base + i, p_stream, p_expected + i, p_types[i], p_topics[i], p_recorded_at, p_data[i],
-           coalesce(p_versions[i], 0), p_checksums[i]
+           coalesce(p_versions[i], 0)
     FROM generate_subscripts(p_data, 1) AS i;
     INSERT INTO event_schemas
     SELECT DISTINCT t, coalesce(v, 0) FROM unnest(p_types, p_versions) AS s(t, v)
@@ -147,7 +145,7 @@ if TYPE_CHECKING:
 #: Idle connections a store keeps for its next statements (more are closed when returned).
 MAX_IDLE_CONNECTIONS = 8
 
-_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, checksum, data::text"
+_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, data::text"
 
 
 class PostgresEventStore:
@@ -282,7 +280,7 @@ class PostgresEventStore:
         now = self.clock.now()
         try:
             [(first,)] = self._query(
-                "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[], %s, %s)",
+                "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[], %s)",
                 (
                     stream_id,
                     expected_version,
@@ -292,7 +290,6 @@ class PostgresEventStore:
                     now,
                     [row.data for row in encoded],
                     [row.schema_version for row in encoded],
-                    [row.checksum for row in encoded],
                 ),
             )
         except self._psycopg.Error as error:

@@ -9,10 +9,10 @@ the store reads the head, checks the stream's version and writes ``head + 1, hea
 so positions are handed out and made visible in the same order, and a refused append
 rolls back without using up a position.
 
-Each row also keeps its event's schema version and a checksum of its JSON (see
-:class:`~cqrs_lab.write_side.event_codec.EventCodec`: rows this store wrote are read back
-without re-validation, changed ones are validated), and the table ``event_schemas`` lists
-the (type, version) pairs stored, so a lab checks its upcasters with one small query.
+Each row also keeps the schema version of its event's shape (older ones are upcast on
+read, see :class:`~cqrs_lab.write_side.event_codec.EventCodec`), and the table
+``event_schemas`` lists the (type, version) pairs stored, so a lab checks its upcasters with
+one small query.
 """
 
 from __future__ import annotations
@@ -46,7 +46,6 @@ CREATE TABLE IF NOT EXISTS events (
     recorded_at TEXT    NOT NULL,      -- ISO 8601 with offset, on the store's clock
     data        TEXT    NOT NULL,      -- the event's fields as JSON
     schema_version INTEGER NOT NULL DEFAULT 0,  -- the shape of data (0: unversioned)
-    checksum    INTEGER,               -- CRC-32 of data as written (NULL: older rows)
     UNIQUE (stream_id, version)
 );
 CREATE TABLE IF NOT EXISTS event_schemas (
@@ -65,7 +64,7 @@ CREATE TABLE IF NOT EXISTS streams (
 );
 """
 
-_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, checksum, data"
+_COLUMNS = "position, stream_id, recorded_at, topic, schema_version, data"
 
 
 class SQLiteEventStore:
@@ -108,16 +107,15 @@ class SQLiteEventStore:
             raise type(error)(f"event store {self.path}: {error}") from error
 
     def _add_version_columns(self) -> None:
-        """Bring a file written before rows kept versions and checksums up to date (once)."""
+        """Bring a file written before rows kept schema versions up to date (once)."""
         columns = {row[1] for row in self._db.execute("PRAGMA table_info(events)")}
-        if "checksum" in columns:
+        if "schema_version" in columns:
             return
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")
             self._db.execute(
                 "ALTER TABLE events ADD COLUMN schema_version INTEGER NOT NULL DEFAULT 0"
             )
-            self._db.execute("ALTER TABLE events ADD COLUMN checksum INTEGER")
             self._db.execute(
                 "INSERT OR IGNORE INTO event_schemas SELECT DISTINCT type, 0 FROM events"
             )
@@ -211,14 +209,14 @@ class SQLiteEventStore:
         stamp = now.isoformat()
         rows, schemas = [], set()
         for offset, event in enumerate(events, start=1):
-            name, topic, schema_version, crc, data = self._codec.encode_row(event)
+            name, topic, schema_version, data = self._codec.encode_row(event)
             schemas.add((name, schema_version))
             rows.append(
-                (head + offset, key, event.version, name, topic, stamp, data, schema_version, crc)
+                (head + offset, key, event.version, name, topic, stamp, data, schema_version)
             )
         self._db.executemany(
             "INSERT INTO events (position, stream_id, version, type, topic, recorded_at, data,"
-            " schema_version, checksum) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " schema_version) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         self._db.executemany("INSERT OR IGNORE INTO event_schemas VALUES (?, ?)", schemas)
