@@ -38,6 +38,8 @@ class FaultPanel:
         place_order: dispatches one command (so there is a batch to break); default: one
             unit of the best-stocked product.
         on_change: called after every action that changed the lab (the playground redraws).
+        paused: tells whether the projector is paused (the playground's Pause); while it
+            is, Run and Retry leave the projector alone and say so.
     """
 
     def __init__(
@@ -46,8 +48,10 @@ class FaultPanel:
         *,
         place_order: Callable[[], object] | None = None,
         on_change: Callable[[], None] | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.lab = lab
+        self.paused = paused or (lambda: False)
         self.place = place_order or (lambda: lab.dispatch(default_order(lab)))
         self.on_change = on_change
         self.runs = 0
@@ -140,6 +144,8 @@ class FaultPanel:
 
     def run(self) -> int:
         """Run the projector to the head through the armed faults, then check the result."""
+        if self._refused_while_paused():
+            return 0
         fired = len(self.plan.fired)
         try:
             done = self.lab.projector.catch_up()
@@ -160,6 +166,8 @@ class FaultPanel:
 
     def retry(self) -> int:
         """Try every open dead letter again; returns how many now apply."""
+        if self._refused_while_paused():
+            return 0
         fired = len(self.plan.fired)
         try:
             resolved = self.lab.projector.retry_dead_letters()
@@ -182,6 +190,14 @@ class FaultPanel:
         self.dead_letters.value = render_dead_letters(self.lab.projector.dead_letters.frame())
         self._show_armed()
         self._changed()
+
+    def _refused_while_paused(self) -> bool:
+        if not self.paused():
+            return False
+        self.runs += 1
+        outcome = "the projector is paused: press Resume in the playground first"
+        self.log.value = render_log([], outcome, True, self.runs)
+        return True
 
     def _set_policy(self, policy: str) -> None:
         self.lab.projector.dead_letter_policy = policy

@@ -51,6 +51,8 @@ class FlowCounts:
     """Rows per read model (its main table)."""
     checkpoints: dict[str, int]
     clock: str = ""
+    paused: bool = False
+    """The playground's projector is paused: events wait in the store."""
 
 
 def stage_order(read_models: list[str]) -> list[str]:
@@ -67,7 +69,7 @@ def _stage_text(stage: str, state: FlowState, counts: FlowCounts) -> str:
         case "event store":
             return f"head {counts.head}"
         case "projector":
-            return f"at {counts.position}"
+            return f"at {counts.position}" + (" · paused" if counts.paused else "")
         case "query":
             return f"asked {state.asked}"
     if stage in counts.rows:
@@ -193,6 +195,7 @@ def render_flow(state: FlowState, counts: FlowCounts) -> str:
     return (
         f'<div class="cqrs-flow" data-step="{state.steps}" data-sent="{state.sent}" '
         f'data-head="{counts.head}" '
-        f'data-position="{counts.position}" data-lag="{counts.lag_events}">{svg}'
+        f'data-position="{counts.position}" data-lag="{counts.lag_events}" '
+        f'data-paused="{str(counts.paused).lower()}">{svg}'
         f'<ul class="cqrs-flow-notes" style="font:12px sans-serif;margin:2px 0">{notes}</ul></div>'
     )

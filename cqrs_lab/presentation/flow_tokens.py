@@ -181,6 +181,11 @@ def project(state: FlowState, positions: range | list[int], error: str = "") -> 
     return replace(state, tokens=tokens, notes=(*state.notes, note))
 
 
+def note(state: FlowState, text: str) -> FlowState:
+    """``state`` with one more note under the diagram (what happened this step)."""
+    return replace(state, notes=(*state.notes, text))
+
+
 def forget_projected(state: FlowState, projected_to: int) -> FlowState:
     """Drop waiting tokens the projector applied outside the flow (a catch-up elsewhere)."""
     tokens = tuple(

@@ -7,6 +7,8 @@ The command runs when it is sent (the bus is synchronous); its token then walks 
 path, and the projector takes an event only once its token has reached the store, one
 event per step, so the wait between store and read model (the lag) is there to see.
 Each step moves the lab's simulated clock one second, so lag in seconds means something.
+While the playground's projector is paused (``paused``), a step moves the tokens and the
+clock but the projector takes nothing: the events wait in the store and the lag grows.
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def row_counts(lab) -> dict[str, int]:
     }
 
 
-def flow_counts(lab, rows: dict[str, int] | None = None) -> FlowCounts:
+def flow_counts(lab, rows: dict[str, int] | None = None, *, paused: bool = False) -> FlowCounts:
     """The live numbers for the diagram; ``rows`` may pass still-current :func:`row_counts`."""
     lag = lab.projector.lag()
     rows = row_counts(lab) if rows is None else rows
@@ -72,6 +74,7 @@ def flow_counts(lab, rows: dict[str, int] | None = None) -> FlowCounts:
         rows=rows,
         checkpoints=lab.projector.checkpoints(),
         clock=f"{now:%H:%M:%S}",
+        paused=paused,
     )
 
 
@@ -89,6 +92,8 @@ class FlowView:
         command: builds the command the Send button dispatches (the playground passes its
             form's); default: one armchair for the catalogue's first customer.
         on_change: called after every action that changed the lab (the playground redraws).
+        paused: tells whether the projector is paused (the playground's Pause); while it
+            is, Step never runs the projector.
     """
 
     def __init__(
@@ -97,8 +102,10 @@ class FlowView:
         *,
         command: Callable[[], Any] | None = None,
         on_change: Callable[[], None] | None = None,
+        paused: Callable[[], bool] | None = None,
     ) -> None:
         self.lab = lab
+        self.paused = paused or (lambda: False)
         self.state = flow.FlowState()
         self._drawn_state: flow.FlowState | None = None
         self._drawn_inputs: tuple = ()
@@ -171,10 +178,11 @@ class FlowView:
         projector = self.lab.projector
         self.state = flow.forget_projected(self.state, projector.position)
         before = projector.position
-        if (
-            self.auto_project.value
-            and before < self.lab.event_store.head
-            and before + 1 not in arriving | self.state.in_flight
+        behind = before < self.lab.event_store.head
+        if behind and self.auto_project.value and self.paused():
+            self.state = flow.note(self.state, "projector paused: the events wait in the store")
+        elif (
+            self.auto_project.value and behind and before + 1 not in arriving | self.state.in_flight
         ):
             try:
                 projector.step(1)
@@ -208,14 +216,16 @@ class FlowView:
         """Redraw the diagram from the tokens and the lab's live counts, if either changed
         (the playground asks after every click; counting rows waits for a commit)."""
         lab = self.lab
+        paused = self.paused()
+        self.auto_project.disabled = paused
         checkpoints = tuple(lab.projector.checkpoints().items())
-        inputs = (lab.event_store.head, checkpoints, lab.clock.now())
+        inputs = (lab.event_store.head, checkpoints, lab.clock.now(), paused)
         if self.state is self._drawn_state and inputs == self._drawn_inputs:
             return
         self._drawn_state, self._drawn_inputs = self.state, inputs
         if self._rows_at != checkpoints:
             self._rows, self._rows_at = row_counts(lab), checkpoints
-        self.diagram.html = render_flow(self.state, flow_counts(lab, self._rows))
+        self.diagram.html = render_flow(self.state, flow_counts(lab, self._rows, paused=paused))
 
     # -- helpers ------------------------------------------------------------------------
 

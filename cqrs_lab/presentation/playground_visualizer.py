@@ -24,9 +24,16 @@ class Visualizer:
 
     def __init__(self, playground) -> None:
         lab = playground.lab
-        self.flow = FlowView(lab, command=playground.form.command, on_change=playground.refresh)
+        self.flow = FlowView(
+            lab,
+            command=playground.form.command,
+            on_change=playground.refresh,
+            paused=lambda: playground.paused,
+        )
         self.stepper = ProjectionStepper(lab)
-        self.faults = FaultPanel(lab, on_change=playground.refresh)
+        self.faults = FaultPanel(
+            lab, on_change=playground.refresh, paused=lambda: playground.paused
+        )
         self.blue_green = BlueGreenView(
             lab, lambda: [OrderProjectionV2(lab.customers)], on_change=playground.refresh
         )

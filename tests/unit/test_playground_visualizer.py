@@ -48,3 +48,31 @@ def test_a_fault_run_from_the_panel_redraws_the_dashboard(lab):
     assert "cqrs-verdict-identical" in app.visualizer.faults.verdict.value
     app.visualizer.faults.run_button.click()
     assert f'data-position="{lab.event_store.head}"' in app.events.value
+
+
+def test_the_flow_step_leaves_a_paused_projector_alone_until_resume(lab):
+    app = Playground(lab)
+    flow = app.visualizer.flow
+    app.toggle_pause()
+    flow.send_button.click()
+    for _ in range(8):  # enough for both events to reach the store and be taken
+        flow.step_button.click()
+    assert lab.projector.position == 0  # paused: nothing projected
+    assert 'data-paused="true"' in flow.html and 'data-lag="2"' in flow.html
+    assert "projector paused: the events wait in the store" in flow.html
+    assert flow.auto_project.disabled
+    app.toggle_pause()  # resume (async mode): the next steps project again
+    flow.step_button.click()
+    assert lab.projector.position == 1
+    assert 'data-paused="false"' in flow.html and not flow.auto_project.disabled
+
+
+def test_the_fault_panel_leaves_a_paused_projector_alone(lab):
+    app = Playground(lab)
+    app.create_order()
+    app.toggle_pause()
+    position = lab.projector.position
+    app.visualizer.faults.run_button.click()
+    app.visualizer.faults.retry_button.click()
+    assert lab.projector.position == position < lab.event_store.head
+    assert "the projector is paused" in app.visualizer.faults.log.value
