@@ -1,0 +1,121 @@
+"""`python3 tasks.py colab`: one guarded install cell, first in every notebook, on a copy.
+
+The command runs on a copy of the repository's notebooks (``--root``), never on the real
+ones: the integrator runs it once, then re-executes everything.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+from IPython.core.inputtransformer2 import TransformerManager
+
+from cqrs_lab.exercises.twins import learner_notebook
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _tasks():
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture
+def copy(tmp_path: Path) -> Path:
+    for name in ("pyproject.toml", "constraints.txt", "README.md"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    for folder in ("notebooks", "solutions"):
+        (tmp_path / folder).mkdir()
+        for notebook in sorted((ROOT / folder).glob("*.ipynb"))[:3]:
+            shutil.copy(notebook, tmp_path / folder / notebook.name)
+    return tmp_path
+
+
+def _colab(monkeypatch, root: Path, *args: str) -> None:
+    monkeypatch.setattr(sys, "argv", ["tasks.py", "colab", "--root", str(root), *args])
+    _tasks().colab()
+
+
+def _notebooks(root: Path) -> dict[str, dict]:
+    paths = [*root.glob("notebooks/*.ipynb"), *root.glob("solutions/*.ipynb")]
+    return {str(p.relative_to(root)): json.loads(p.read_text(encoding="utf-8")) for p in paths}
+
+
+def test_every_notebook_starts_with_one_install_cell_naming_the_repository(monkeypatch, copy):
+    before = _notebooks(copy)
+    _colab(monkeypatch, copy, "--repo", "ada-lovelace/cqrs_lab")
+    after = _notebooks(copy)
+    assert len(after) == 6
+    for name, notebook in after.items():
+        first = notebook["cells"][0]
+        assert first["metadata"]["tags"] == ["colab-install"], name
+        assert "git+https://github.com/ada-lovelace/cqrs_lab@main" in "".join(first["source"])
+        assert notebook["cells"][1:] == before[name]["cells"], name  # nothing else changed
+    assert 'Repository = "https://github.com/ada-lovelace/cqrs_lab"' in (
+        copy / "pyproject.toml"
+    ).read_text(encoding="utf-8")
+
+
+def test_running_it_again_changes_nothing_and_a_pinned_ref_is_kept(monkeypatch, copy):
+    _colab(monkeypatch, copy, "--ref", "v0.1.0")
+    once = {p: p.read_bytes() for p in copy.rglob("*.ipynb")}
+    _colab(monkeypatch, copy)
+    assert {p: p.read_bytes() for p in copy.rglob("*.ipynb")} == once
+    first = _notebooks(copy)["notebooks/" + sorted(p.name for p in once)[0]]["cells"][0]
+    assert "@v0.1.0" in "".join(first["source"])
+
+
+def test_the_twins_generator_keeps_the_install_cell(monkeypatch, copy):
+    _colab(monkeypatch, copy)
+    solved = next(copy.glob("solutions/*.ipynb"))
+    learner = learner_notebook(json.loads(solved.read_text(encoding="utf-8")))
+    assert learner["cells"][0] == json.loads(solved.read_text(encoding="utf-8"))["cells"][0]
+
+
+class _Shell:
+    """Stands in for IPython: records the line magics the cell runs."""
+
+    def __init__(self) -> None:
+        self.magics: list[tuple[str, str]] = []
+
+    def run_line_magic(self, name: str, line: str) -> None:
+        self.magics.append((name, line))
+
+
+def _run_install_cell(monkeypatch, copy, *, importable: bool) -> _Shell:
+    _colab(monkeypatch, copy, "--repo", "ada-lovelace/cqrs_lab")
+    cell = next(iter(_notebooks(copy).values()))["cells"][0]
+    code = TransformerManager().transform_cell("".join(cell["source"]))
+    shell = _Shell()
+    if not importable:
+        monkeypatch.setitem(sys.modules, "cqrs_lab", None)  # import now fails as on Colab
+    exec(compile(code, "<install cell>", "exec"), {"get_ipython": lambda: shell})
+    return shell
+
+
+def test_the_install_cell_does_nothing_where_the_lab_imports(monkeypatch, copy):
+    assert _run_install_cell(monkeypatch, copy, importable=True).magics == []
+
+
+def test_the_install_cell_pip_installs_the_pinned_project_where_it_is_missing(monkeypatch, copy):
+    [(magic, line)] = _run_install_cell(monkeypatch, copy, importable=False).magics
+    pins = dict(
+        row.split("==", 1)
+        for row in (ROOT / "constraints.txt").read_text(encoding="utf-8").splitlines()
+        if "==" in row
+    )
+    assert magic == "pip"
+    assert '"cqrs_lab[api] @ git+https://github.com/ada-lovelace/cqrs_lab@main"' in line
+    assert f"duckdb=={pins['duckdb']}" in line and f"pydantic=={pins['pydantic']}" in line
+
+
+def test_a_malformed_repository_is_refused_naming_it(monkeypatch, copy):
+    with pytest.raises(SystemExit, match="--repo must be OWNER/NAME, got 'not a repo'"):
+        _colab(monkeypatch, copy, "--repo", "not a repo")
