@@ -41,6 +41,7 @@ from cqrs_lab.orders.queries import (
     GetOrdersByCustomerHandler,
 )
 from cqrs_lab.orders.services import CustomerService, InventoryService, PriceList
+from cqrs_lab.orders.upcasting import order_upcasters
 from cqrs_lab.read_side.projection import Projection
 from cqrs_lab.read_side.projector import Lag, Projector
 from cqrs_lab.read_side.read_db import ReadOnlyConnection
@@ -52,6 +53,7 @@ from cqrs_lab.write_side.postgres_event_store import PostgresEventStore
 from cqrs_lab.write_side.repository import EventSourcedRepository
 from cqrs_lab.write_side.snapshot_file import SQLiteSnapshots
 from cqrs_lab.write_side.sqlite_event_store import SQLiteEventStore
+from cqrs_lab.write_side.upcasting import MissingUpcasterError, Upcasters
 
 Consistency = Literal["async", "inline"]
 READ_MODELS = ("order_summary", "customer_stats")
@@ -190,6 +192,7 @@ def build_lab(
     path: str | Path | None = None,
     saga: bool = False,
     stock_store: EventStore | None = None,
+    upcasters: Upcasters | None = None,
 ) -> Lab:
     """Build a lab: the seed's order system on a simulated clock with seeded ids.
 
@@ -219,6 +222,9 @@ def build_lab(
         saga: a saga reserves each order's stock after it is placed, then confirms or
             declines it (notebook 12): stock streams share the lab's log, and the
             ``order_fulfilment`` process manager runs with the read models.
+        upcasters: how a durable store reads events stored in older shapes (default:
+            ``order_upcasters()``); a stored version none of them reads is refused here,
+            naming the event type and version, not when a read meets it.
         stock_store: where the stock streams live, for labs in several processes that
             must share one warehouse (``postgres_app_factory``: one per API worker).
             Default: a store of their own in memory; ``stock.sqlite`` in a kept lab.
@@ -236,6 +242,14 @@ def build_lab(
             raise ValueError(f"path= keeps its stock in {STOCK_FILE}; pass no stock_store=")
         folder = open_lab_folder(path)
         event_store, database = folder.event_store, folder.read_models
+    if event_store is not None and not isinstance(event_store, InMemoryEventStore):
+        try:  # every stored (type, version) readable now, or refused now
+            event_store.use_upcasters(upcasters or order_upcasters())
+        except MissingUpcasterError:
+            if folder is not None:
+                folder.close()
+            raise
+    if folder is not None:
         clock = clock or folder.resumed_clock()
         event_store.clock = clock
     clock = clock or (event_store.clock if event_store is not None else SimulatedClock())
