@@ -192,10 +192,10 @@ def render_flow(state: FlowState, counts: FlowCounts) -> str:
     notes = (
         "".join(f"<li>{escape(note)}</li>" for note in state.notes) or "<li>(nothing moved)</li>"
     )
+    paused = ' data-paused="true"' if counts.paused else ""  # absent otherwise: as before
     return (
         f'<div class="cqrs-flow" data-step="{state.steps}" data-sent="{state.sent}" '
         f'data-head="{counts.head}" '
-        f'data-position="{counts.position}" data-lag="{counts.lag_events}" '
-        f'data-paused="{str(counts.paused).lower()}">{svg}'
+        f'data-position="{counts.position}" data-lag="{counts.lag_events}"{paused}>{svg}'
         f'<ul class="cqrs-flow-notes" style="font:12px sans-serif;margin:2px 0">{notes}</ul></div>'
     )
