@@ -17,7 +17,12 @@ from collections import OrderedDict
 import ipywidgets as w
 
 from cqrs_lab.presentation.projection_replay import Replay, StepResult
-from cqrs_lab.presentation.stepper_render import apply_source, render_aggregate, render_step
+from cqrs_lab.presentation.stepper_render import (
+    apply_source,
+    render_aggregate,
+    render_changes,
+    render_step,
+)
 from cqrs_lab.presentation.stream import short_id
 
 SCOPES = ("whole store", "one stream", "position range")
@@ -82,6 +87,16 @@ class ProjectionStepper:
     @property
     def html(self) -> str:
         return self.panel.value
+
+    @property
+    def result(self) -> StepResult | None:
+        """What the event shown changed (rows before and after), or None (empty scope)."""
+        return self._answer(self.position) if self.positions else None
+
+    @property
+    def changes_html(self) -> str:
+        """Only the before/after diff of the event shown (the panel's last part)."""
+        return render_changes(self.result.changes) if self.result else ""
 
     @property
     def position(self) -> int | None:

@@ -216,3 +216,10 @@ def test_a_damaged_event_shows_its_error_and_the_steps_before_it_still_work(lab)
     assert "position 5" in replay.apply(6).error
     assert "position 5" in replay.apply(5).error
     assert not replay.apply(4).error and len(replay.apply(4).changes) == 3
+
+
+def test_the_result_and_the_diff_alone_are_there_for_a_notebook(stepper):
+    stepper.jump(2)
+    assert stepper.result.position == 2 and len(stepper.result.changes) == 3
+    assert stepper.changes_html.startswith('<div class="cqrs-step-diff">')
+    assert stepper.changes_html in stepper.html
