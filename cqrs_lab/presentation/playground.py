@@ -71,9 +71,10 @@ class Playground(PlaygroundWidgets, PlaygroundFolder):
 
     def _switch_to(self, lab) -> None:
         """Show ``lab`` instead, in the widget already on screen (its panels are rebuilt)."""
-        shown = self.widget
+        shown, old = self.widget, self.widget.children
         self._assemble(lab)
         shown.children, self.widget = self.widget.children, shown
+        _close_all(old)  # the old lab's panels: nothing shows them any more
         self._show_error(None)
 
     def _wire(self) -> None:
@@ -302,3 +303,10 @@ class Playground(PlaygroundWidgets, PlaygroundFolder):
             )
         self.order.options = options
         self.order.value = options[0][1] if options else None  # the newest order
+
+
+def _close_all(widgets) -> None:
+    """Close ``widgets`` and everything inside them (their views leave the browser)."""
+    for widget in widgets:
+        _close_all(getattr(widget, "children", ()))
+        widget.close()

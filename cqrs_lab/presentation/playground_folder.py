@@ -89,7 +89,8 @@ def render_lab_status(lab) -> str:
     if lab.path is None:
         return (
             f'<div class="cqrs-lab-in-memory">This lab is <b>in memory</b> ({head} events): '
-            "it is gone when the kernel stops. Keep one in a folder to come back to it.</div>"
+            "it is gone when the kernel stops. <i>Keep lab in folder</i> switches to a lab "
+            "kept in that folder, to come back to (this one's events are not copied).</div>"
         )
     return (
         f'<div class="cqrs-lab-kept" data-path="{escape(str(lab.path))}">This lab is '

@@ -366,11 +366,12 @@ def test_a_lab_in_memory_says_so_and_has_nothing_to_reset(app):
 
 
 def test_keep_in_folder_switches_to_a_kept_lab_that_is_restored_when_built_again(app, tmp_path):
-    shown = app.widget
+    shown, old_button = app.widget, app.create_button
     app.folder.value = str(tmp_path / "ada")
     app.keep_button.click()
 
     assert app.lab.path == tmp_path / "ada" and app.widget is shown  # same widget on screen
+    assert app.create_button is not old_button and old_button.comm is None  # old one closed
     assert "kept" in app.lab_status.value and not app.reset_button.disabled
     order_id = place_order(app, [("CRUNCHY-ARMCHAIR", 1)])
     app.lab.close()
