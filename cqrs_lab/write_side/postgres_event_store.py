@@ -125,9 +125,6 @@ BEGIN
     SELECT base + i, p_stream, p_expected + i, p_types[i], p_topics[i], p_recorded_at, p_data[i],
            coalesce(p_versions[i], 0)
     FROM generate_subscripts(p_data, 1) AS i;
-    INSERT INTO event_schemas
-    SELECT DISTINCT t, coalesce(v, 0) FROM unnest(p_types, p_versions) AS s(t, v)
-    ON CONFLICT DO NOTHING;
     INSERT INTO event_streams VALUES (p_stream, p_expected + n, base + 1)
     ON CONFLICT (stream_id) DO UPDATE SET version = excluded.version;
     IF p_command IS NOT NULL THEN
@@ -173,6 +170,7 @@ class PostgresEventStore:
         self._codec = EventCodec()
         self._idle: list[psycopg.Connection] = []
         self._subscribers: list[StoreSubscriber] = []
+        self._schemas_listed: set[tuple[str, int]] = set()  # in event_schemas, as far as we know
         self._append_lock = threading.RLock()  # re-entrant: a subscriber may append
         with psycopg.connect(dsn, autocommit=True) as setup, setup.transaction():
             # Two processes creating the tables at once would collide: one at a time.
@@ -278,6 +276,7 @@ class PostgresEventStore:
         encoded: list[EncodedEvent],
     ) -> list[RecordedEvent]:
         now = self.clock.now()
+        self._list_schemas({(row.type, row.schema_version) for row in encoded})
         try:
             [(first,)] = self._query(
                 "SELECT append_events(%s, %s, %s, %s, %s, %s, %s::json[], %s)",
@@ -306,6 +305,23 @@ class PostgresEventStore:
         for subscriber in list(self._subscribers):
             subscriber(list(recorded))
         return recorded
+
+    def _list_schemas(self, schemas: set[tuple[str, int]]) -> None:
+        """Add (type, version) pairs to ``event_schemas`` before their first append.
+
+        Once per pair and store object, outside the append: the append's lock is held for
+        its own rows only. A pair listed by an append that then fails lists a version this
+        lab writes anyway, which its own upcasters always read.
+        """
+        new = schemas - self._schemas_listed
+        if new:
+            types, versions = zip(*sorted(new))
+            self._query(
+                "INSERT INTO event_schemas SELECT * FROM unnest(%s::text[], %s::integer[])"
+                " ON CONFLICT DO NOTHING",
+                (list(types), list(versions)),
+            )
+            self._schemas_listed |= new
 
     def recorded_for(self, command_id: UUID) -> list[RecordedEvent]:
         """What the append carrying ``command_id`` stored ([] if no append carried it)."""
