@@ -105,9 +105,8 @@ class KeptAggregates(Generic[A]):
                 return
             self._snapshotted[aggregate.id] = aggregate.version
         if last is None:  # its last event proves which history the snapshot is of
-            last = self.event_store.read_stream(aggregate.id, after_version=aggregate.version - 1)[
-                0
-            ]
+            stored = self.event_store.read_stream(aggregate.id, after_version=aggregate.version - 1)
+            last = stored[0]
         try:
             self.snapshots.keep(snapshot_of(aggregate, last))
         except TypeError as unfit:

@@ -19,7 +19,8 @@ events and is discarded too.
 Where they are used: :class:`SnapshottingRepository` here (notebook 13's chart), and the
 lab's stock through :class:`~cqrs_lab.write_side.kept_aggregates.KeptAggregates`, which
 keeps them in memory (:class:`Snapshots`) or, for a lab kept in a folder, in a file
-(:class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`), so reopening a lab does not replay a best-seller's stream.
+(:class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`), so reopening a lab does
+not replay a best-seller's stream.
 """
 
 from __future__ import annotations
