@@ -7,7 +7,7 @@ validates a damaged event again and refuses it naming its position and field.
 
 import pytest
 
-from cqrs_lab import ProjectionError, tamper_event
+from cqrs_lab import ProjectionError, check_consistency, tamper_event
 from cqrs_lab.orders import build_lab
 from tests.builders import snapshot, three_orders
 
@@ -63,3 +63,13 @@ def test_a_tampered_value_that_is_still_valid_is_projected_as_it_reads():
         "SELECT total_amount FROM order_summary WHERE id = ?", [ids[1]]
     ).fetchone()
     assert row == (279.0,)
+
+
+def test_time_travel_and_the_consistency_check_refuse_it_too():
+    lab = build_lab(seed=4, dead_letter_policy="skip")
+    _tampered(lab, unit_price=-1.0)
+    with pytest.raises(ProjectionError, match="has an invalid unit_price"):
+        lab.read_model_as_of("order_summary", 9)
+    lab.catch_up()
+    report = check_consistency(lab)
+    assert set(report.unprojectable.position) == {5}
