@@ -9,9 +9,13 @@ as the exception's ``__cause__``), so the cause is never lost and the culprit is
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from cqrs_lab.read_side.projection import ProjectionError
 from cqrs_lab.write_side.event_store import RecordedEvent
+
+if TYPE_CHECKING:
+    from cqrs_lab.read_side.projection import Projection
 
 
 def describe(error: BaseException) -> str:
@@ -39,3 +43,10 @@ class HandlerError(ProjectionError):
                 f"{projection} failed on the batch of positions {events[0].position}-"
                 f"{events[-1].position}: {describe(error)}",
             )
+
+
+def handler_error(
+    projection: Projection, events: Sequence[RecordedEvent], error: Exception
+) -> HandlerError:
+    """The :class:`HandlerError` for ``projection`` failing with ``error`` on ``events``."""
+    return HandlerError(projection.name, events, error)

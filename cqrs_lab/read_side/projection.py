@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import gc
 from abc import ABC, abstractmethod
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from operator import attrgetter
 from typing import Any, ClassVar
@@ -42,8 +42,19 @@ __all__ = [
     "Table",
     "TableRows",
     "TablesProjection",
+    "fold_steps",
     "no_gc_pauses",
 ]
+
+#: Events a projection folds between two yields of :meth:`Projection.fold_in_steps`. The
+#: projector runs its projections' steps in turn, so every projection folds a slice of
+#: the batch while that slice's events are still in the CPU's cache (a batch of 50,000
+#: events is far bigger than the cache; a slice of this size is not).
+FOLD_STEP = 1024
+
+#: What :meth:`Projection.fold_in_steps` returns: a generator that loads rows before its
+#: first yield, folds a slice of the batch before each next one, and writes when it ends.
+FoldSteps = Generator[None, None, None]
 
 
 @contextmanager
@@ -105,6 +116,17 @@ class Projection(ABC):
 
         Runs inside the projector's transaction: raise to reject the whole batch.
         """
+
+    def fold_in_steps(
+        self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]
+    ) -> FoldSteps:
+        """:meth:`apply_batch` as a generator the projector advances in turn with other
+        projections' (see :data:`FOLD_STEP`); the result is the same as ``apply_batch``'s.
+
+        By default the whole batch is one step. The base classes below fold slice by slice.
+        """
+        self.apply_batch(con, batch)
+        yield
 
 
 class RowNotFoundError(KeyError):
@@ -208,28 +230,117 @@ class RowProjection(Projection):
         """
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        for _ in self.fold_in_steps(con, batch):
+            pass
+
+    def fold_in_steps(
+        self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]
+    ) -> FoldSteps:
+        if _overrides_apply_batch(self, RowProjection):
+            yield from super().fold_in_steps(con, batch)
+            return
         with no_gc_pauses():
             key_of, apply, table = self.key_of, self.apply, self.table
-            keys = [key_of(recorded.event) for recorded in batch]
+            events = [recorded.event for recorded in batch]
+            keys = list(map(key_of, events))
             # Rows are held by a stand-in key that hashes in C (see _dict_keys).
             ids = _dict_keys(keys)
             stored = table.fetch(con, dict(zip(ids, keys)).values())
             rows = dict(zip(_dict_keys(list(stored)), stored.values()))
-            stored_ids = set(rows)
+            stored_ids = list(rows)
             get = rows.get
-            for key, recorded in zip(ids, batch):
-                row = get(key)
+        yield
+        for start in range(0, len(events), FOLD_STEP):
+            end = start + FOLD_STEP
+            with no_gc_pauses():
                 try:
-                    new = apply(row, recorded.event)
+                    for key, event in zip(ids[start:end], events[start:end]):
+                        row = get(key)
+                        new = apply(row, event)
+                        if new is not row:
+                            rows[key] = new
                 except (LookupError, ValueError) as error:
-                    raise ProjectionError(self.name, recorded, str(error)) from error
-                if new is not row:
-                    rows[key] = new
+                    failed = batch[_index_of(event, events, start)]
+                    raise ProjectionError(self.name, failed, str(error)) from error
+            yield
+        with no_gc_pauses():
             if stored_ids:
                 table.upsert(con, [rows[key] for key in stored_ids])
-                table.insert(con, [row for key, row in rows.items() if key not in stored_ids])
-            else:
-                table.insert(con, rows.values())
+                for key in stored_ids:
+                    del rows[key]
+            table.insert(con, rows.values())
+
+
+def fold_steps(
+    projections: list[tuple[Projection, list[RecordedEvent]]],
+    con: duckdb.DuckDBPyConnection,
+    on_error: Callable[[Projection, list[RecordedEvent], Exception], Exception],
+) -> None:
+    """Apply each projection's events (``(projection, events)`` pairs, in order), advancing
+    their :meth:`~Projection.fold_in_steps` in turn, slice by slice.
+
+    The outcome is that of calling ``apply_batch`` for each pair in order: if several
+    projections fail, the error raised is the first projection's (the others ran only as
+    far as it did): a :class:`ProjectionError` as it is, anything else as the exception
+    ``on_error(projection, events, error)`` returns, caused by it.
+    """
+    if any(_folds_itself(projection) for projection, _ in projections):
+        # Its own SQL may read another projection's table as that one left it: in order.
+        for projection, events in projections:
+            try:
+                projection.apply_batch(con, events)
+            except ProjectionError:
+                raise
+            except Exception as error:
+                raise on_error(projection, events, error) from error
+        return
+    running = [
+        (n, projection, events, projection.fold_in_steps(con, events))
+        for n, (projection, events) in enumerate(projections)
+    ]
+    failure: tuple[int, Projection, list[RecordedEvent], Exception] | None = None
+    try:
+        while running:
+            for entry in list(running):
+                n, projection, events, steps = entry
+                if failure is not None and n > failure[0]:
+                    running.remove(entry)  # an earlier projection failed: its error wins
+                    steps.close()
+                    continue
+                try:
+                    next(steps)
+                except StopIteration:
+                    running.remove(entry)
+                except Exception as error:
+                    running.remove(entry)
+                    failure = (n, projection, events, error)
+    finally:
+        for *_, steps in running:
+            steps.close()
+    if failure is not None:
+        _, projection, events, error = failure
+        if isinstance(error, ProjectionError):
+            raise error
+        raise on_error(projection, events, error) from error
+
+
+def _overrides_apply_batch(projection: Projection, base: type[Projection]) -> bool:
+    """Whether ``projection`` folds with an ``apply_batch`` of its own (its class's or one
+    set on the object), which its steps must then call instead of the base's fold."""
+    return getattr(projection.apply_batch, "__func__", None) is not base.apply_batch
+
+
+def _folds_itself(projection: Projection) -> bool:
+    """Whether ``projection`` folds with its own ``apply_batch`` (its own SQL, say)."""
+    for base in (RowProjection, TablesProjection):
+        if isinstance(projection, base):
+            return _overrides_apply_batch(projection, base)
+    return True
+
+
+def _index_of(event: DomainEvent, events: list[DomainEvent], start: int) -> int:
+    """Where ``event`` (the very object) sits in ``events``, searching from ``start``."""
+    return next(i for i in range(start, len(events)) if events[i] is event)
 
 
 def _dict_keys(keys: list[Hashable]) -> list[Hashable]:
@@ -266,14 +377,15 @@ class TablesProjection(Projection):
         """Change ``rows`` to reflect ``event``; raise ``LookupError`` or ``ValueError``
         if the event cannot apply."""
 
-    def _named_keys(self, batch: list[RecordedEvent]) -> dict[str, set[Hashable]]:
-        """Every key each table's rows are named by in ``batch``."""
-        wanted: dict[str, set[Hashable]] = {table.name: set() for table in self.tables}
+    def _named_keys(self, batch: list[RecordedEvent]) -> dict[str, Iterable[Hashable]]:
+        """Every key each table's rows are named by in ``batch`` (each key once)."""
+        wanted: dict[str, Iterable[Hashable]] = {}
         if type(self).keys_of is not TablesProjection.keys_of:
+            named: dict[str, set[Hashable]] = {table.name: set() for table in self.tables}
             for recorded in batch:
                 for name, key in self.keys_of(recorded.event).items():
-                    wanted[name].add(key)
-            return wanted
+                    named[name].add(key)
+            return named
         # By field names, decided once per event type; a table whose key field every event
         # of the batch has takes its keys in one pass of C code (map over a getter).
         events = [recorded.event for recorded in batch]
@@ -283,19 +395,35 @@ class TablesProjection(Projection):
             if not having:
                 continue
             named = events if having == kinds else [e for e in events if type(e) in having]
-            wanted[table.name].update(map(attrgetter(table.key), named))
+            keys = list(map(attrgetter(table.key), named))
+            # One entry per key, found by a key that hashes in C (see _dict_keys).
+            wanted[table.name] = dict(zip(_dict_keys(keys), keys)).values()
         return wanted
 
     def apply_batch(self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]) -> None:
+        for _ in self.fold_in_steps(con, batch):
+            pass
+
+    def fold_in_steps(
+        self, con: duckdb.DuckDBPyConnection, batch: list[RecordedEvent]
+    ) -> FoldSteps:
+        if _overrides_apply_batch(self, TablesProjection):
+            yield from super().fold_in_steps(con, batch)
+            return
         with no_gc_pauses():
             rows = {table.name: TableRows(table, con) for table in self.tables}
             for name, keys in self._named_keys(batch).items():
                 rows[name].load(keys)
-            apply = self.apply
-            for recorded in batch:
-                try:
-                    apply(rows, recorded.event)
-                except (LookupError, ValueError) as error:
-                    raise ProjectionError(self.name, recorded, str(error)) from error
+        yield
+        apply = self.apply
+        for start in range(0, len(batch), FOLD_STEP):
+            with no_gc_pauses():
+                for recorded in batch[start : start + FOLD_STEP]:
+                    try:
+                        apply(rows, recorded.event)
+                    except (LookupError, ValueError) as error:
+                        raise ProjectionError(self.name, recorded, str(error)) from error
+            yield
+        with no_gc_pauses():
             for table_rows in rows.values():
                 table_rows.write()

@@ -45,8 +45,13 @@ from cqrs_lab.observing.lag import Lag, measure_lag
 from cqrs_lab.read_side import rebuild as rebuilding
 from cqrs_lab.read_side.columns import naive_utc
 from cqrs_lab.read_side.event_filter import events_for
-from cqrs_lab.read_side.handler_error import HandlerError
-from cqrs_lab.read_side.projection import Projection, ProjectionError, no_gc_pauses
+from cqrs_lab.read_side.handler_error import HandlerError, handler_error
+from cqrs_lab.read_side.projection import (
+    Projection,
+    ProjectionError,
+    fold_steps,
+    no_gc_pauses,
+)
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 from cqrs_lab.write_side.event_source import EventSource
 from cqrs_lab.write_side.event_store import RecordedEvent
@@ -285,24 +290,28 @@ class Projector:
             (r, problem) for r in batch if r.position in tampered and (problem := event_problem(r))
         ]
         kinds = {type(r.event) for r in batch}
+        work = []
         for projection in selected:
             after = checkpoints[projection.name]
             skipped = self.dead_letters.skipped(projection.name)
             for recorded, problem in problems:
                 if recorded.position > after and recorded.position not in skipped:
                     raise ProjectionError(projection.name, recorded, problem)
-            wanted = events_for(projection, batch, kinds, after, skipped)
-            if not wanted:
-                continue
-            try:
-                if self.faults:
+            if wanted := events_for(projection, batch, kinds, after, skipped):
+                work.append((projection, wanted))
+        if self.faults:
+            # A fault plan may fail a handler before any event: one projection at a time.
+            for projection, wanted in work:
+                try:
                     for recorded in wanted:
                         self.faults.before_handle(projection.name, recorded)
-                projection.apply_batch(self.connection, wanted)
-            except ProjectionError:
-                raise
-            except Exception as error:
-                raise HandlerError(projection.name, wanted, error) from error
+                    projection.apply_batch(self.connection, wanted)
+                except ProjectionError:
+                    raise
+                except Exception as error:
+                    raise handler_error(projection, wanted, error) from error
+        else:
+            fold_steps(work, self.connection, handler_error)
         if checkpoint:
             self.set_checkpoints(selected, batch[-1].position)
 
