@@ -7,16 +7,19 @@ from the event source and the slowest checkpoint alone, so anyone can measure th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
+from typing import NamedTuple
 
 from cqrs_lab.time_and_ids.clock import Clock
 from cqrs_lab.write_side.event_source import EventSource
 
 
-@dataclass(frozen=True)
-class Lag:
-    """How far the read side trails the write side at one moment."""
+class Lag(NamedTuple):
+    """How far the read side trails the write side at one moment.
+
+    A named tuple: immutable like a frozen dataclass, built without a Python ``__init__``
+    (the lab takes a reading after every command).
+    """
 
     at: datetime
     """When it was measured (lab clock)."""

@@ -22,7 +22,6 @@ from cqrs_lab.orders import (
 )
 from cqrs_lab.time_and_ids import defaults
 from cqrs_lab.time_and_ids.clock import LAB_EPOCH
-from cqrs_lab.time_and_ids.ids import uuid4_from_bits
 from tests.builders import PLENTY, armchair_and_keyboards
 
 ITEMS = [OrderItem(product_id="CRUNCHY-ARMCHAIR", quantity=1, unit_price=249.0)]
@@ -92,17 +91,12 @@ def test_using_as_a_decorator_restores_the_clock_after_each_call_even_recursive_
     assert defaults.now() == outer.now()
 
 
-def test_uuid4_from_bits_makes_exactly_what_uuid_makes_with_version_4():
-    rng = random.Random(7)
-    for bits in [0, 2**128 - 1, *(rng.getrandbits(128) for _ in range(2000))]:
-        made, expected = uuid4_from_bits(bits), uuid.UUID(int=bits, version=4)
-        assert (made, made.int, made.version, made.is_safe) == (
-            expected,
-            expected.int,
-            4,
-            expected.is_safe,
-        )
-        assert hash(made) == hash(expected) and str(made) == str(expected)
+def test_seeded_ids_are_the_seeded_generators_bits_as_version_4_uuids():
+    rng, ids = random.Random(7), SeededIds(7)
+    for _ in range(2000):
+        made = ids.new_id()
+        assert made == uuid.UUID(int=rng.getrandbits(128), version=4)
+        assert made.version == 4 and made.variant == uuid.RFC_4122
 
 
 # -- each lab owns its clock and ids ---------------------------------------------------
