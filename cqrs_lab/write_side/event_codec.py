@@ -31,7 +31,6 @@ import importlib
 import json
 from collections.abc import Callable, Iterable, Sequence
 from typing import NamedTuple
-from uuid import UUID
 
 from pydantic import TypeAdapter, ValidationError
 
@@ -241,26 +240,3 @@ def check_stored_versions(
 
 def _text(data: str | bytes) -> str:
     return data if isinstance(data, str) else data.decode()
-
-
-def check_batch(stream_id: UUID, events: Sequence[DomainEvent], expected_version: int) -> None:
-    """Refuse a batch that does not continue ``stream_id`` from ``expected_version``.
-
-    The same rule and wording as :class:`~cqrs_lab.InMemoryEventStore`, for the stores that
-    check a whole batch before they write any of it.
-
-    Raises:
-        ValueError: an event's version is not the next one, or it belongs to another stream.
-    """
-    version = expected_version
-    for event in events:
-        version += 1
-        if event.version != version:
-            raise ValueError(
-                f"{type(event).__name__} has version {event.version}; stream {stream_id} "
-                f"expects {version}"
-            )
-        if event.aggregate_id != stream_id:
-            raise ValueError(
-                f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
-            )

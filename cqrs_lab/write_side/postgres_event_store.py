@@ -30,10 +30,10 @@ from uuid import UUID
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
+from cqrs_lab.write_side.append_checks import check_append, check_events
 from cqrs_lab.write_side.event_codec import (
     EncodedEvent,
     EventCodec,
-    check_batch,
     check_stored_versions,
 )
 from cqrs_lab.write_side.event_store import (
@@ -253,14 +253,19 @@ class PostgresEventStore:
         the same id raises :class:`DuplicateCommandError`.
         """
         events = list(events)
-        if not events:
-            if command_id is not None and (earlier := self.recorded_for(command_id)):
-                raise DuplicateCommandError(command_id, earlier)
-            actual = self.stream_version(stream_id)
-            if actual != expected_version:
-                raise ConcurrencyError(stream_id, expected_version, actual)
+        if not events:  # nothing to write: the checks need no lock
+            check_append(
+                stream_id,
+                events,
+                expected_version=expected_version,
+                actual_version=self.stream_version(stream_id),
+                command_id=command_id,
+                recorded_before=self.recorded_for(command_id) if command_id is not None else (),
+            )
             return []
-        check_batch(stream_id, events, expected_version)
+        # The events first, here; the command id and the version under the server's lock
+        # (append_events), whose refusals become the same errors below.
+        check_events(stream_id, events, expected_version)
         encoded = [self._codec.encode_row(event) for event in events]
         # One append at a time per store object, so its subscribers hear appends in position
         # order (PostgreSQL serialises appends anyway: this only queues them in Python).

@@ -27,10 +27,9 @@ from uuid import UUID
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
-from cqrs_lab.write_side.event_codec import EventCodec, check_batch, check_stored_versions
+from cqrs_lab.write_side.append_checks import check_append
+from cqrs_lab.write_side.event_codec import EventCodec, check_stored_versions
 from cqrs_lab.write_side.event_store import (
-    ConcurrencyError,
-    DuplicateCommandError,
     RecordedEvent,
     StoreSubscriber,
 )
@@ -178,8 +177,6 @@ class SQLiteEventStore:
         with self._lock:
             self._db.execute("BEGIN IMMEDIATE")  # the one writer, until COMMIT
             try:
-                if command_id is not None and (earlier := self.recorded_for(command_id)):
-                    raise DuplicateCommandError(command_id, earlier)
                 recorded = self._write(stream_id, events, expected_version, command_id)
             except BaseException:
                 self._db.execute("ROLLBACK")
@@ -198,10 +195,14 @@ class SQLiteEventStore:
     ) -> list[RecordedEvent]:
         key = str(stream_id)
         row = self._db.execute("SELECT version FROM streams WHERE stream_id = ?", (key,)).fetchone()
-        actual = row[0] if row else 0
-        if actual != expected_version:
-            raise ConcurrencyError(stream_id, expected_version, actual)
-        check_batch(stream_id, events, expected_version)
+        check_append(
+            stream_id,
+            events,
+            expected_version=expected_version,
+            actual_version=row[0] if row else 0,
+            command_id=command_id,
+            recorded_before=self.recorded_for(command_id) if command_id is not None else (),
+        )
         if not events:
             return []
         head = self._db.execute("SELECT coalesce(max(position), 0) FROM events").fetchone()[0]
