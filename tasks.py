@@ -192,8 +192,9 @@ INSTALL_TAG = "colab-install"
 #: Packages the install cell pins to constraints.txt: the engines the stored outputs depend on.
 COLAB_PINS = ("duckdb", "pydantic", "fastapi")
 _INSTALL_CELL = """\
-# Colab: install the lab when it is missing. On Binder and on your own machine it is
-# installed already and this cell does nothing. (Made by `python3 tasks.py colab`.)
+# Colab: install the lab when it is missing (if Colab then asks to restart the session,
+# restart and run this cell again). On Binder and on your own machine the lab is installed
+# already and this cell does nothing. (Made by `python3 tasks.py colab`.)
 try:
     import cqrs_lab  # noqa: F401
 except ModuleNotFoundError:
