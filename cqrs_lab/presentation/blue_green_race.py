@@ -134,9 +134,10 @@ class BlueGreenView:
         """
         if self.race is not None and not self.race.cut:
             raise RuntimeError("a blue-green rebuild is running: cut over first")
-        self.race = BlueGreenRebuild(
-            self.lab.projector, list(self.new_versions()), batch_size=self.batch.value
-        )
+        # No batch size for the race itself: Advance passes its own, and the cut-over's
+        # catch-up then runs in the projector's big batches (in batches of 5 it took 36 s
+        # for 10,000 events instead of under one).
+        self.race = BlueGreenRebuild(self.lab.projector, list(self.new_versions()))
         self.refresh()
 
     def advance(self) -> int:

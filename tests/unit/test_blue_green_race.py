@@ -59,3 +59,12 @@ def test_a_second_start_while_racing_is_refused(view):
 def test_before_any_rebuild_the_view_says_blue_serves(view):
     assert 'data-serving="blue"' in view.picture.value
     assert "press Start" in view.picture.value
+
+
+def test_advance_takes_the_boxs_batch_but_the_cut_over_catches_up_in_one_go(view):
+    view.advance()
+    assert lanes(view)["green"] == 4
+    commits = []
+    view.race.green.observers.append(commits.append)
+    view.cut_over()
+    assert [(c.first_position, c.last_position) for c in commits] == [(5, 9)]  # not 5-8, 9
