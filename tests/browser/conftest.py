@@ -1,30 +1,49 @@
-"""A JupyterLab server and a headless Chromium page for the browser tests.
+"""A JupyterLab server, a headless Chromium, and the page helpers every browser test uses.
 
 The server runs in its own process group on 127.0.0.1 with a random token and a free
 port, over a temporary copy of the notebooks (the repo's files are never written), with
 its settings, workspaces and runtime files in that temporary directory too.
+
+A cold JupyterLab on a busy 2-core machine is slow in ways a fixed wait cannot cover: the
+kernel list loads late (a "Select Kernel" dialog may appear and must get Python, never
+"No Kernel"), the kernel starts late, and a click made before it is idle can be lost.
+:func:`open_notebook` waits for what matters, read from the server's REST API (the
+notebook's session has a Python kernel, and it is idle) instead of assuming, then runs
+every cell and waits for the kernel to be idle again. :class:`ClickTimings` is the one
+click-to-redraw measurement both test modules print (a measurement, not an assert).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+try:
+    from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+except ImportError:  # the fixtures skip these tests without playwright
+    PlaywrightTimeoutError = TimeoutError
+
 CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_TIMEOUT = 120.0
+LOAD_TIMEOUT_MS = 240_000  # Lab start, kernel start and Run All on a loaded 2-core machine
+UPDATE_TIMEOUT_MS = 30_000
+POLL = 0.25  # seconds between two looks at the server or the page (never a wait for an outcome)
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
 # Settings that keep the Lab quiet and render every cell (no windowing), so a test sees
@@ -49,6 +68,18 @@ class LabServer:
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{path}?token={self.token}"
+
+    def api(self, path: str):
+        """GET ``/api/<path>`` as JSON."""
+        with urllib.request.urlopen(self.url(f"/api/{path}"), timeout=10) as response:
+            return json.load(response)
+
+    def kernel_of(self, notebook: str) -> dict | None:
+        """The kernel of ``notebook``'s session (name, execution_state), or None."""
+        for session in self.api("sessions"):
+            if session.get("path", "").endswith(notebook) and session.get("kernel"):
+                return session["kernel"]
+        return None
 
 
 def _clear_outputs(notebook: Path) -> None:
@@ -164,3 +195,208 @@ def browser(lab_server):
             yield chromium
         finally:
             chromium.close()
+
+
+# -- the page: open a notebook, wait for its kernel, run it ---------------------------------
+
+BUSY_NOTEBOOK_CELLS = [
+    "from cqrs_lab.orders import build_lab\n"
+    "from cqrs_lab.orders.workloads.workload import run_workload, workload_customers, workload_stock\n"
+    "from cqrs_lab.presentation import Playground",
+    "lab = build_lab(seed=11, customers=workload_customers(), stock=workload_stock(),\n"
+    "                max_events_behind=None)\n"
+    "run_workload(lab, 2500)\n"
+    "lab.catch_up()\n"
+    "assert lab.event_store.head >= 10_000",
+    "Playground(lab)",
+]
+
+
+def write_busy_notebook(server: LabServer, name: str) -> str:
+    """A notebook with a playground over 10,000+ events, in the served folder."""
+    cells = [
+        {"cell_type": "code", "metadata": {}, "execution_count": None, "outputs": [], "source": s}
+        for s in BUSY_NOTEBOOK_CELLS
+    ]
+    notebook = {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
+    (server.root / name).write_text(json.dumps(notebook))
+    return name
+
+
+def accept_any_dialog(page, seen: list[str]) -> None:
+    """Accept a JupyterLab dialog that would block the page (e.g. "Select Kernel" while
+    the kernel list is still loading), choosing the Python kernel, never "No Kernel"."""
+    dialog = page.locator(".jp-Dialog")
+    if not dialog.count():
+        return
+    text = " ".join(dialog.all_inner_texts())
+    seen.append(text)
+    warnings.warn(f"accepted a JupyterLab dialog: {text!r}", stacklevel=2)
+    kernels = page.locator(".jp-Dialog select")
+    if kernels.count():
+        python = [o for o in kernels.first.locator("option").all_inner_texts() if "Python" in o]
+        if not python:
+            return  # the kernel list is still loading: look again at the next poll
+        kernels.first.select_option(label=python[0], timeout=10_000)
+    accept = page.locator(".jp-Dialog .jp-mod-accept")
+    if accept.count():
+        accept.first.click(timeout=10_000)
+    else:
+        page.keyboard.press("Escape")
+
+
+def wait_for_idle_kernel(page, server: LabServer, notebook: str, seen: list[str]) -> None:
+    """Until ``notebook``'s session has a Python kernel that is idle and the page shows it.
+
+    A dialog on the way gets Python; a notebook left with "No Kernel" is given Python
+    through the toolbar's kernel button (the same dialog).
+    """
+    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    kernel_name = page.locator(".jp-NotebookPanel-toolbar .jp-Toolbar-kernelName")
+    while time.monotonic() < deadline:
+        accept_any_dialog(page, seen)
+        kernel = server.kernel_of(notebook)
+        shown = kernel_name.first.inner_text() if kernel_name.count() else ""
+        if kernel and kernel.get("execution_state") == "idle" and "No Kernel" not in shown:
+            return
+        if "No Kernel" in shown and not page.locator(".jp-Dialog").count():
+            kernel_name.first.click()  # opens "Select Kernel": Python is chosen above
+        time.sleep(POLL)
+    raise AssertionError(
+        f"{notebook}: no idle Python kernel after {LOAD_TIMEOUT_MS // 1000}s "
+        f"(session kernel {server.kernel_of(notebook)}, dialogs seen: {seen})"
+    )
+
+
+def _all_cells_ran(page) -> bool:
+    return page.evaluate(
+        """() => {
+          const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')];
+          return prompts.length > 0 && prompts.every(p => /\\[\\d+\\]/.test(p.textContent));
+        }"""
+    )
+
+
+def run_all_cells(page, server: LabServer, notebook: str, seen: list[str]) -> None:
+    """Run > Run All Cells on an idle kernel, then wait until every cell ran and the kernel
+    is idle again. A click that did not start a cell (seen on a cold Lab) is repeated."""
+    started = (
+        "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
+        ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
+    )
+    for _ in range(3):
+        wait_for_idle_kernel(page, server, notebook, seen)
+        try:
+            page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click(
+                timeout=10_000
+            )
+            page.locator(".lm-Menu-itemLabel", has_text=re.compile(r"^Run All Cells$")).click(
+                timeout=10_000
+            )
+            page.wait_for_function(started, timeout=20_000)
+            break
+        except PlaywrightTimeoutError:
+            page.keyboard.press("Escape")  # close the menu if it is still open
+    else:
+        raise AssertionError(f"Run All Cells never started a cell; dialogs seen: {seen}")
+    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    while time.monotonic() < deadline:
+        kernel = server.kernel_of(notebook) or {}
+        if _all_cells_ran(page) and kernel.get("execution_state") == "idle":
+            return
+        accept_any_dialog(page, seen)
+        time.sleep(POLL)
+    raise AssertionError(f"{notebook}: cells still running after {LOAD_TIMEOUT_MS // 1000}s")
+
+
+def open_notebook(browser, server: LabServer, notebook: str, workspace: str, app: str):
+    """Open ``notebook`` in its own Lab workspace on an idle Python kernel, run all cells,
+    and return the page once ``app`` (a CSS selector) is drawn and no cell failed.
+
+    On a cold start the widget manager may still be connecting when the app's output
+    arrives; JupyterLab then shows "Error displaying widget: model not found" instead
+    (jupyter-widgets/ipywidgets#3231). The cells are run once more then, on a kernel that
+    is ready; a second failure is a real one and reports what the cells show.
+    """
+    page = browser.new_page(viewport={"width": 1600, "height": 1100})
+    page.set_default_timeout(LOAD_TIMEOUT_MS)
+    page.goto(server.url(f"/lab/workspaces/{workspace}/tree/{notebook}"))
+    page.wait_for_selector(".jp-NotebookPanel .jp-Cell")
+    seen: list[str] = []
+    for attempt in range(2):
+        run_all_cells(page, server, notebook, seen)
+        try:
+            page.wait_for_selector(app, timeout=30_000)
+            break
+        except PlaywrightTimeoutError:
+            if attempt:
+                outputs = page.locator(".jp-OutputArea-output").all_inner_texts()
+                raise AssertionError(
+                    f"no {app} after two Run All; outputs: {outputs[-5:]}"
+                ) from None
+            warnings.warn(
+                f"{app} did not render after Run All; running all cells again", stacklevel=2
+            )
+    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
+    assert not tracebacks, tracebacks
+    page.set_default_timeout(UPDATE_TIMEOUT_MS)
+    return page
+
+
+# -- measuring click-to-redraw ----------------------------------------------------------------
+
+# Click a button and resolve with the milliseconds until `selector`'s attribute changes.
+ROUND_TRIP_JS = """
+async ([button, selector, attribute]) => {
+  const read = () => document.querySelector(selector)?.getAttribute(attribute);
+  const before = read();
+  const start = performance.now();
+  await new Promise((resolve, reject) => {
+    const observer = new MutationObserver(() => {
+      if (read() !== before) { observer.disconnect(); resolve(); }
+    });
+    observer.observe(document.body, {subtree: true, childList: true, attributes: true});
+    setTimeout(() => { observer.disconnect(); reject(new Error(selector + " never changed")); },
+               TIMEOUT);
+    document.querySelector(button).click();
+  });
+  return performance.now() - start;
+}
+""".replace("TIMEOUT", str(UPDATE_TIMEOUT_MS))
+
+
+@dataclass
+class ClickTimings:
+    """Click-to-redraw times of one test, by what was clicked; printed when it ends."""
+
+    title: str = ""
+    ms: dict[str, list[float]] = field(default_factory=dict)
+
+    def click(self, page, label: str, button: str, selector: str, attribute: str) -> float:
+        """Click ``button``; the time until ``selector``'s ``attribute`` changed, in ms."""
+        elapsed = page.evaluate(ROUND_TRIP_JS, [button, selector, attribute])
+        self.ms.setdefault(label, []).append(elapsed)
+        return elapsed
+
+    def summary(self) -> str:
+        return "; ".join(
+            f"{label} median {statistics.median(ms):.0f} ms "
+            f"(min {min(ms):.0f}, max {max(ms):.0f}, n={len(ms)})"
+            for label, ms in self.ms.items()
+        )
+
+
+@pytest.fixture
+def click_timings(request, capsys):
+    """A :class:`ClickTimings` whose figures are printed (past pytest's capture) at the end."""
+    timings = ClickTimings(title=request.node.name)
+    yield timings
+    if timings.ms:
+        with capsys.disabled():
+            print(f"\n{timings.title}: {timings.summary()}")

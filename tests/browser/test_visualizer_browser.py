@@ -1,28 +1,25 @@
 """The visualizer in a real browser: JupyterLab, headless Chromium, the mouse alone.
 
 The first test follows one command through the flow view, steps the projection stepper
-backwards (time travel) and forwards, and breaks the projector from the fault panel with
-each fault, reading the verdict each time. The second measures click-to-redraw of the
-flow view and the stepper with 10,000+ events in the lab and prints the figures (a
-measurement, not an assert: speed lives in benchmarks).
+backwards (time travel) and forwards, breaks the projector from the fault panel with
+each fault, reading the verdict each time, and runs the blue-green race to its cut-over.
+The second measures click-to-redraw of the flow view, the stepper, the fault panel and
+the race with 10,000+ events in the lab and prints the figures (a measurement, not an
+assert: speed lives in benchmarks).
 """
 
 from __future__ import annotations
 
-import json
-import statistics
-
 import pytest
 
-from tests.browser.test_playground_browser import (
-    BUSY_NOTEBOOK_CELLS,
-    ROUND_TRIP_JS,
-    open_and_run_all,
-)
+from tests.browser.conftest import open_notebook, write_busy_notebook
 
 pytestmark = pytest.mark.browser
 
 FLOW = ".cqrs-visualizer .cqrs-flow"
+VIEW = ".cqrs-stepper-panel .cqrs-stepper-view"
+RACE = ".cqrs-bg-picture .cqrs-blue-green"
+LOG = ".cqrs-fault-run-log .cqrs-fault-log"
 
 
 def attribute(page, selector: str, name: str) -> str:
@@ -39,6 +36,25 @@ def click_and_wait(page, button: str, selector: str, name: str) -> None:
     )
 
 
+def jump(page, position: int) -> None:
+    """Type ``position`` into the stepper's "jump to" box, press Go, wait until it shows."""
+    box = ".cqrs-stepper-jump-to input"
+    page.fill(box, str(position))
+    page.press(box, "Tab")
+    page.wait_for_function(
+        "([s, v]) => document.querySelector(s)?.value === v", arg=[box, str(position)]
+    )
+    page.click(".cqrs-stepper-jump")
+    try:
+        page.wait_for_selector(f'{VIEW}[data-position="{position}"]')
+    except Exception as error:  # say what the stepper shows instead
+        shown = page.locator(VIEW).first.inner_text()[:300]
+        logged = page.locator(".jp-OutputArea-output").all_inner_texts()[-3:]
+        raise AssertionError(
+            f"no jump to {position}; shown: {shown!r}; outputs: {logged}"
+        ) from error
+
+
 def open_tab(page, title: str) -> None:
     page.locator(".cqrs-visualizer .lm-TabBar-tab", has_text=title).click()
 
@@ -46,8 +62,7 @@ def open_tab(page, title: str) -> None:
 def test_a_learner_follows_a_command_steps_a_projection_and_breaks_the_projector(
     browser, lab_server
 ):
-    page = open_and_run_all(browser, lab_server, "07-playground.ipynb", "visualizer")
-    page.wait_for_selector(FLOW)
+    page = open_notebook(browser, lab_server, "07-playground.ipynb", "visualizer", FLOW)
 
     # Flow: the form's order becomes a token; step it to the store, then into the rows.
     click_and_wait(page, ".cqrs-flow-send", FLOW, "data-head")
@@ -73,12 +88,9 @@ def test_a_learner_follows_a_command_steps_a_projection_and_breaks_the_projector
 
     # Stepper: jump, one step back (time travel), one forward; the diff is coloured.
     open_tab(page, "Stepper")
-    view = ".cqrs-stepper-panel .cqrs-stepper-view"
+    view = VIEW
     page.wait_for_selector(view)
-    page.fill(".cqrs-stepper-jump-to input", "8")
-    page.press(".cqrs-stepper-jump-to input", "Tab")
-    page.click(".cqrs-stepper-jump")
-    page.wait_for_selector(f'{view}[data-position="8"]')
+    jump(page, 8)
     click_and_wait(page, ".cqrs-stepper-back", view, "data-position")
     assert attribute(page, view, "data-position") == "7"
     assert attribute(page, view, "data-travelled") == "True"
@@ -88,7 +100,7 @@ def test_a_learner_follows_a_command_steps_a_projection_and_breaks_the_projector
 
     # Faults: each one armed and run with the mouse; the verdict appears by itself.
     open_tab(page, "Faults")
-    log = ".cqrs-fault-run-log .cqrs-fault-log"
+    log = LOG
     outcome = f"{log} .cqrs-fault-outcome"
     verdict = ".cqrs-fault-verdict .cqrs-verdict"
     page.wait_for_selector(log)  # the notebook ran the panel once already
@@ -114,64 +126,68 @@ def test_a_learner_follows_a_command_steps_a_projection_and_breaks_the_projector
     page.click(".cqrs-fault-retry")
     page.wait_for_selector(".cqrs-fault-verdict .cqrs-verdict-identical")
     assert page.get_attribute(".cqrs-dead-letters", "data-count") == "0"
+
+    # Blue-green: green fills its lane beside blue, blue serves until the cut-over.
+    open_tab(page, "Blue-green")
+    page.click(".cqrs-bg-start")
+    page.wait_for_selector(f'{RACE}[data-green="0"]')
+    head = int(attribute(page, RACE, "data-head"))
+    assert int(attribute(page, RACE, "data-blue")) > 0  # the live one has a head start
+    filled = []
+    for _ in range(3):
+        click_and_wait(page, ".cqrs-bg-advance", RACE, "data-green")
+        filled.append(int(attribute(page, RACE, "data-green")))
+        assert attribute(page, RACE, "data-serving") == "blue"
+    assert filled == sorted(filled) and 0 < filled[0] < filled[-1] <= head
+    click_and_wait(page, ".cqrs-bg-cut", RACE, "data-serving")
+    assert attribute(page, RACE, "data-serving") == "green"
+    assert attribute(page, RACE, "data-green") == str(head)
+    assert page.get_attribute(f"{RACE} .cqrs-cut-over", "data-position") == str(head)
+    assert "served by green" in page.inner_text(RACE).replace("\n", " ")
     page.close()
 
 
 def test_visualizer_click_to_redraw_with_ten_thousand_events_is_measured(
-    browser, lab_server, capsys
+    browser, lab_server, click_timings
 ):
-    notebook = {
-        "cells": [
-            {
-                "cell_type": "code",
-                "metadata": {},
-                "execution_count": None,
-                "outputs": [],
-                "source": s,
-            }
-            for s in BUSY_NOTEBOOK_CELLS
-        ],
-        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3"}},
-        "nbformat": 4,
-        "nbformat_minor": 5,
-    }
-    (lab_server.root / "busy-visualizer.ipynb").write_text(json.dumps(notebook))
-    page = open_and_run_all(browser, lab_server, "busy-visualizer.ipynb", "busy-visualizer")
-    page.wait_for_selector(FLOW)
+    notebook = write_busy_notebook(lab_server, "busy-visualizer.ipynb")
+    page = open_notebook(browser, lab_server, notebook, "busy-visualizer", FLOW)
     head = int(attribute(page, FLOW, "data-head"))
     assert head >= 10_000
+    click_timings.title = f"visualizer click-to-redraw with {head} events"
 
-    timings: dict[str, list[float]] = {"flow send": [], "flow step": []}
     for _ in range(5):
-        timings["flow send"].append(
-            page.evaluate(ROUND_TRIP_JS, [".cqrs-flow-send", FLOW, "data-head"])
-        )
-        timings["flow step"].append(
-            page.evaluate(ROUND_TRIP_JS, [".cqrs-flow-step", FLOW, "data-step"])
-        )
+        click_timings.click(page, "flow send", ".cqrs-flow-send", FLOW, "data-head")
+        click_timings.click(page, "flow step", ".cqrs-flow-step", FLOW, "data-step")
     assert int(attribute(page, FLOW, "data-head")) == head + 5 * 2
+    head += 10
 
     open_tab(page, "Stepper")
-    view = ".cqrs-stepper-panel .cqrs-stepper-view"
-    page.wait_for_selector(view)
-    timings["stepper forward"], timings["stepper back (time travel)"] = [], []
+    page.wait_for_selector(VIEW)
     for _ in range(5):
-        timings["stepper forward"].append(
-            page.evaluate(ROUND_TRIP_JS, [".cqrs-stepper-forward", view, "data-position"])
+        click_timings.click(page, "stepper forward", ".cqrs-stepper-forward", VIEW, "data-position")
+    jump(page, head - 20)
+    for _ in range(5):
+        click_timings.click(
+            page, "stepper back (time travel)", ".cqrs-stepper-back", VIEW, "data-position"
         )
-    page.fill(".cqrs-stepper-jump-to input", str(head - 20))
-    page.press(".cqrs-stepper-jump-to input", "Tab")
-    page.click(".cqrs-stepper-jump")
-    page.wait_for_selector(f'{view}[data-position="{head - 20}"]')
-    for _ in range(3):
-        timings["stepper back (time travel)"].append(
-            page.evaluate(ROUND_TRIP_JS, [".cqrs-stepper-back", view, "data-position"])
-        )
-    assert attribute(page, view, "data-position") == str(head - 23)
-    with capsys.disabled():
-        figures = "; ".join(
-            f"{name} median {statistics.median(ms):.0f} ms (min {min(ms):.0f}, max {max(ms):.0f})"
-            for name, ms in timings.items()
-        )
-        print(f"\nvisualizer click-to-redraw with {head} events: {figures}")
+    assert attribute(page, VIEW, "data-position") == str(head - 25)
+    assert attribute(page, VIEW, "data-travelled") == "True"
+
+    open_tab(page, "Faults")
+    page.wait_for_selector(".cqrs-fault-run")
+    for _ in range(3):  # each run: one new order, one fault, the run and its verdict
+        page.click(".cqrs-fault-order")
+        page.click(".cqrs-fault-arm")
+        click_timings.click(page, "fault run + verdict", ".cqrs-fault-run", LOG, "data-run")
+        assert "identical" in page.inner_text(".cqrs-fault-verdict .cqrs-verdict")
+
+    open_tab(page, "Blue-green")
+    page.click(".cqrs-bg-start")
+    page.wait_for_selector(f'{RACE}[data-green="0"]')
+    for _ in range(5):
+        click_timings.click(page, "race advance", ".cqrs-bg-advance", RACE, "data-green")
+    assert attribute(page, RACE, "data-serving") == "blue"
+    click_timings.click(page, "race cut over (catches up)", ".cqrs-bg-cut", RACE, "data-serving")
+    assert attribute(page, RACE, "data-serving") == "green"
     page.close()
