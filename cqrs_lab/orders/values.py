@@ -27,7 +27,7 @@ def _whole_cents(price: float) -> float:
     """Refuse a fraction of a cent; store -0.0 as 0.0, so no total shows "-0.00"."""
     if round(price, 2) != price:
         raise ValueError(f"a price is a whole number of cents, got {price!r}")
-    return price + 0.0
+    return price if price else 0.0
 
 
 Quantity = Annotated[int, Field(strict=True, gt=0, le=MAX_QUANTITY)]
