@@ -40,6 +40,7 @@ __all__ = [
     "RowNotFoundError",
     "RowProjection",
     "Table",
+    "NewTableRows",
     "TableRows",
     "TablesProjection",
     "fold_steps",
@@ -55,6 +56,11 @@ FOLD_STEP = 1024
 #: What :meth:`Projection.fold_in_steps` returns: a generator that loads rows before its
 #: first yield, folds a slice of the batch before each next one, and writes when it ends.
 FoldSteps = Generator[None, None, None]
+
+#: A batch of at least this many events first asks whether each table is empty (as on a
+#: first catch-up or in a rebuild): then nothing is fetched and no key needs gathering.
+#: Smaller batches fetch directly, one SELECT per table.
+CHECK_EMPTY_FROM = 1000
 
 
 @contextmanager
@@ -193,6 +199,16 @@ class TableRows(dict[Hashable, Row]):
         except KeyError:
             return default
 
+    @classmethod
+    def for_batch(
+        cls, table: Table, con: duckdb.DuckDBPyConnection, events: int
+    ) -> TableRows | NewTableRows:
+        """The rows of ``table`` for a batch of ``events`` events: :class:`NewTableRows` if
+        the batch is big enough to ask (:data:`CHECK_EMPTY_FROM`) and the table is empty."""
+        if events >= CHECK_EMPTY_FROM and table.is_empty(con):
+            return NewTableRows(table, con)
+        return cls(table, con)
+
     def write(self) -> None:
         """Insert the new rows and upsert the stored ones (one statement each)."""
         unread = self.keys() - self.looked_up
@@ -204,6 +220,30 @@ class TableRows(dict[Hashable, Row]):
             return
         self.table.upsert(self.con, [row for key, row in self.items() if key in stored])
         self.table.insert(self.con, [row for key, row in self.items() if key not in stored])
+
+
+class NewTableRows(dict[Hashable, Row]):
+    """:class:`TableRows` of a table that held no row when the batch began.
+
+    Nothing is stored, so nothing needs fetching: ``[]``, ``get`` and ``in`` are a plain
+    dict's (C code, no per-read check), a key that was never set is missing, and
+    :meth:`write` inserts every row with one statement.
+    """
+
+    def __init__(self, table: Table, con: duckdb.DuckDBPyConnection) -> None:
+        super().__init__()
+        self.table = table
+        self.con = con
+
+    def load(self, keys: Iterable[Hashable]) -> None:
+        """Nothing to fetch: the table is empty."""
+
+    def __missing__(self, key: Hashable) -> Row:
+        raise RowNotFoundError(self.table, key)
+
+    def write(self) -> None:
+        """Insert every row (one statement)."""
+        self.table.insert(self.con, self.values())
 
 
 class RowProjection(Projection):
@@ -245,7 +285,10 @@ class RowProjection(Projection):
             keys = list(map(key_of, events))
             # Rows are held by a stand-in key that hashes in C (see _dict_keys).
             ids = _dict_keys(keys)
-            stored = table.fetch(con, dict(zip(ids, keys)).values())
+            if len(batch) >= CHECK_EMPTY_FROM and table.is_empty(con):
+                stored = {}
+            else:
+                stored = table.fetch(con, dict(zip(ids, keys)).values())
             rows = dict(zip(_dict_keys(list(stored)), stored.values()))
             stored_ids = list(rows)
             get = rows.get
@@ -358,7 +401,7 @@ class TablesProjection(Projection):
     """A projection that folds events into several keyed tables: implement ``apply``.
 
     ``apply(rows, event)`` changes rows in place: ``rows`` maps each table's name to its
-    :class:`TableRows`, a dict by key. Before the fold, every row an event names is
+    :class:`TableRows`, a dict by key (:class:`NewTableRows` for a table still empty). Before the fold, every row an event names is
     loaded: an event names the row of each table whose key column is one of its fields
     (an ``order_id`` field names the ``customer_stats_orders`` row keyed by ``order_id``).
     Override :meth:`keys_of` to name rows otherwise. Any other row ``apply`` reads is
@@ -377,8 +420,10 @@ class TablesProjection(Projection):
         """Change ``rows`` to reflect ``event``; raise ``LookupError`` or ``ValueError``
         if the event cannot apply."""
 
-    def _named_keys(self, batch: list[RecordedEvent]) -> dict[str, Iterable[Hashable]]:
-        """Every key each table's rows are named by in ``batch`` (each key once)."""
+    def _named_keys(
+        self, batch: list[RecordedEvent], tables: Iterable[Table]
+    ) -> dict[str, Iterable[Hashable]]:
+        """Every key each of ``tables``' rows is named by in ``batch`` (each key once)."""
         wanted: dict[str, Iterable[Hashable]] = {}
         if type(self).keys_of is not TablesProjection.keys_of:
             named: dict[str, set[Hashable]] = {table.name: set() for table in self.tables}
@@ -390,7 +435,7 @@ class TablesProjection(Projection):
         # of the batch has takes its keys in one pass of C code (map over a getter).
         events = [recorded.event for recorded in batch]
         kinds = set(map(type, events))
-        for table in self.tables:
+        for table in tables:
             having = {kind for kind in kinds if table.key in getattr(kind, "model_fields", {})}
             if not having:
                 continue
@@ -411,8 +456,9 @@ class TablesProjection(Projection):
             yield from super().fold_in_steps(con, batch)
             return
         with no_gc_pauses():
-            rows = {table.name: TableRows(table, con) for table in self.tables}
-            for name, keys in self._named_keys(batch).items():
+            rows = {t.name: TableRows.for_batch(t, con, len(batch)) for t in self.tables}
+            stored = [t for t in self.tables if type(rows[t.name]) is TableRows]
+            for name, keys in self._named_keys(batch, stored).items():
                 rows[name].load(keys)
         yield
         apply = self.apply

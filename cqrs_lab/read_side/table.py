@@ -50,6 +50,10 @@ class Table:
         cols = ", ".join(f"{c} {t}" for c, t in self.columns.items())
         con.execute(f"CREATE TABLE IF NOT EXISTS {self.name} ({cols}, PRIMARY KEY ({self.key}))")
 
+    def is_empty(self, con: duckdb.DuckDBPyConnection) -> bool:
+        """Whether the table holds no row (one cheap SELECT that stops at the first row)."""
+        return con.execute(f"SELECT NOT EXISTS (SELECT 1 FROM {self.name})").fetchall()[0][0]
+
     def fetch(self, con: duckdb.DuckDBPyConnection, keys: Iterable[Hashable]) -> dict[Any, Row]:
         """The existing rows for ``keys``, as dicts by key, in one SELECT.
 

@@ -123,19 +123,23 @@ def project(lab, batch_size, one_at_a_time=False):
     return rows_of(con, projections)
 
 
-@settings(max_examples=8, deadline=None)
+@settings(max_examples=10, deadline=None)
 @given(
     seed=st.integers(0, 10_000),
     orders=st.integers(1, 25),
     batch_size=st.sampled_from([None, 1, 7, 64]),
     step=st.sampled_from([1, 3, 1024]),
+    check_empty_from=st.sampled_from([0, 10**9]),
 )
-def test_folding_in_steps_gives_the_rows_of_one_event_at_a_time(seed, orders, batch_size, step):
+def test_folding_in_steps_gives_the_rows_of_one_event_at_a_time(
+    seed, orders, batch_size, step, check_empty_from
+):
     lab = build_lab(seed=seed)
     random_history(lab.event_store, seed, orders)
     expected = project(lab, batch_size=1, one_at_a_time=True)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(projection_module, "FOLD_STEP", step)
+        patch.setattr(projection_module, "CHECK_EMPTY_FROM", check_empty_from)
         assert project(lab, batch_size=batch_size) == expected
 
 
