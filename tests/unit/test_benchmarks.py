@@ -104,3 +104,16 @@ def test_the_peer_stores_the_same_events_as_ours_stock_reservations_included():
     # 20 orders: 7 events each, orders 3 and 13 shipped (+1 each), order 7 cancelled
     # (+1, and the 3 reservations it held released).
     assert peer.run_peer_workload(20, customers) == 20 * 7 + 2 + 4
+
+
+def test_memory_by_stage_counts_every_stored_event_and_names_each_owner():
+    from benchmarks import memory
+
+    stages = memory.rss_by_stage(30)
+    assert stages["events"] == measure.write_path(30)["events"]
+    assert list(stages["rss_mib"]) == ["before", "lab built", "dispatched", "caught up"]
+    stock = ["/x/cqrs_lab/write_side/aggregate.py", "/x/cqrs_lab/orders/services.py"][::-1]
+    assert memory.owner_of(stock).startswith("stock")
+    order_event = ["/x/benchmarks/measure.py", "/x/cqrs_lab/write_side/aggregate.py"]
+    assert memory.owner_of(order_event) == "order events (pydantic models)"
+    assert memory.owner_of(["/usr/lib/python3.11/asyncio/events.py"]) == "outside the lab"
