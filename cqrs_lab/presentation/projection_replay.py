@@ -126,8 +126,9 @@ class Replay:
         if position < 1:
             raise ValueError(f"there is no event at position {position}; the first is 1")
         travelled, self._shown = position < self._shown, position
-        base = self._base_for(position - 1)
+        base = self.position
         try:
+            base = self._base_for(position - 1)
             with self._scratch(position - 1) as con:
                 unnoted = [t for t in self.tables if not isinstance(t, KeyNotingTable)]
                 for table in unnoted:

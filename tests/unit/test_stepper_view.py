@@ -223,3 +223,11 @@ def test_the_result_and_the_diff_alone_are_there_for_a_notebook(stepper):
     assert stepper.result.position == 2 and len(stepper.result.changes) == 3
     assert stepper.changes_html.startswith('<div class="cqrs-step-diff">')
     assert stepper.changes_html in stepper.html
+
+
+def test_a_damaged_event_below_the_next_saved_copy_is_shown_not_raised(lab, small_copies):
+    three_orders(lab)
+    tamper_event(lab.event_store, 5, {"order_id": "?", "quantity": 1})
+    replay = Replay(lab.event_store, lab.projector.projections.values())
+    assert "position 5" in replay.apply(9).error  # its base (8) cannot be committed either
+    assert not replay.apply(3).error
