@@ -4,9 +4,12 @@ A read model is a left fold, ``row = apply(row, event)``; its author writes only
 (a ``match`` over events) and these base classes make it fast. For each batch the
 projector hands over, the machinery here
 
-1. loads every row the batch's events name with one SELECT per table,
+1. loads every row the batch's events name with one SELECT per table (none at all for a
+   table that is still empty, as on a first catch-up or in a rebuild),
 2. folds the events into those rows in memory, in order (a key never reaches DuckDB
-   twice, whose ``ON CONFLICT`` would otherwise resolve it silently),
+   twice, whose ``ON CONFLICT`` would otherwise resolve it silently), a slice at a time
+   in turn with the other projections (:func:`fold_steps`), so each reads events that
+   are still in the CPU's cache,
 3. writes the result with one statement per table and kind of change: an INSERT of the
    rows the batch created and an upsert of the rows it loaded, as NumPy columns.
 
@@ -34,13 +37,13 @@ from cqrs_lab.read_side.table import Row, Table
 from cqrs_lab.write_side.event_store import RecordedEvent
 
 __all__ = [
+    "NewTableRows",
     "Projection",
     "ProjectionError",
     "Row",
     "RowNotFoundError",
     "RowProjection",
     "Table",
-    "NewTableRows",
     "TableRows",
     "TablesProjection",
     "fold_steps",
@@ -401,11 +404,12 @@ class TablesProjection(Projection):
     """A projection that folds events into several keyed tables: implement ``apply``.
 
     ``apply(rows, event)`` changes rows in place: ``rows`` maps each table's name to its
-    :class:`TableRows`, a dict by key (:class:`NewTableRows` for a table still empty). Before the fold, every row an event names is
-    loaded: an event names the row of each table whose key column is one of its fields
-    (an ``order_id`` field names the ``customer_stats_orders`` row keyed by ``order_id``).
-    Override :meth:`keys_of` to name rows otherwise. Any other row ``apply`` reads is
-    loaded when it is first read (the customer of an order from an earlier batch, say).
+    :class:`TableRows`, a dict by key (a :class:`NewTableRows` for a table still empty).
+    Before the fold, every row an event names is loaded: an event names the row of each
+    table whose key column is one of its fields (an ``order_id`` field names the
+    ``customer_stats_orders`` row keyed by ``order_id``). Override :meth:`keys_of` to name
+    rows otherwise. Any other row ``apply`` reads is loaded when it is first read (the
+    customer of an order from an earlier batch, say).
     """
 
     def keys_of(self, event: DomainEvent) -> dict[str, Hashable]:
