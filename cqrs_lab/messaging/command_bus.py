@@ -35,8 +35,10 @@ from collections.abc import Callable
 from threading import get_ident
 from typing import Any
 
+from pydantic_core import PydanticSerializationError
+
 from cqrs_lab.messaging.in_flight import InFlight
-from cqrs_lab.messaging.messages import Command, DomainEvent, share_fields_set
+from cqrs_lab.messaging.messages import Command, DomainEvent
 from cqrs_lab.messaging.publisher import EventPublisher
 from cqrs_lab.messaging.registry import HandlerRegistry, is_awaitable, run_sync
 from cqrs_lab.time_and_ids import defaults
@@ -60,15 +62,17 @@ class CommandIdReusedError(ValueError):
     """A ``command_id`` already accepted was sent again with different content.
 
     Attributes:
-        command_id: the reused id. original: the command first accepted under it.
+        command_id: the reused id. original: the command first accepted under it (rebuilt
+        from the bus's memory, without its timestamp; just its type if it cannot be).
     """
 
-    def __init__(self, command: Command, original: Command) -> None:
+    def __init__(self, command: Command, original: Command | type[Command]) -> None:
         self.command_id = command.command_id
         self.original = original
+        kind = original if isinstance(original, type) else type(original)
         super().__init__(
             f"command_id {command.command_id} was already used for a different "
-            f"{type(original).__name__}; a resend must carry the same content"
+            f"{kind.__name__}; a resend must carry the same content"
         )
 
 
@@ -104,15 +108,15 @@ class CommandBus:
         """How many resent commands were answered with the first result, appending nothing."""
         self._sources = (clock, ids) if clock is not None and ids is not None else None
         """The lab's clock and ids (None: the unbound ones of :mod:`defaults`)."""
-        self._results: OrderedDict[int, tuple[Command | DomainEvent, ...]] = OrderedDict()
-        """Accepted ``command_id.int`` -> ``(command, *events)``, one tuple per remembered
-        command. Keyed by the id's integer, which hashes in C (``UUID.__hash__`` is Python)."""
+        self._results: OrderedDict[int, tuple[Any, ...]] = OrderedDict()
+        """Accepted ``command_id.int`` -> ``(command type, content, *events)``, one tuple per
+        remembered command (see :meth:`_remember`). Keyed by the id's integer, which hashes
+        in C (``UUID.__hash__`` is Python)."""
         self._in_flight: dict[int, int | InFlight] = {}
         """Commands being handled right now, by ``command_id.int``: the handling thread's
         id, or an :class:`InFlight` once a resend waits for it."""
         self._lock = threading.Lock()
         """Guards stamping, the memory, the in-flight map and the counters."""
-        self._fields_sets: dict[type, list[set[str]]] = {}
         self._registry = HandlerRegistry()
         self.event_publisher = event_publisher or EventPublisher()
         """Where events go after the handler stored them (always set: the seed's bug 4)."""
@@ -249,20 +253,20 @@ class CommandBus:
 
     def _remembered(self, command: Command) -> list[DomainEvent]:
         """The events first returned for this ``command_id`` (it must be remembered)."""
-        known = self._results[command.command_id.int]
-        original = known[0]
-        if _content(original) != _content(command):
-            raise CommandIdReusedError(command, original)
-        return list(known[1:])
+        kind, content, *events = self._results[command.command_id.int]
+        if kind is not type(command) or content != _content(command):
+            raise CommandIdReusedError(command, _rebuilt(kind, content))
+        return events
 
     def _remember(self, command: Command, events: list[DomainEvent]) -> None:
         if not self.remember:
             return
-        # One flat tuple per command (the caller may change the list it got back; the
-        # memory must not), and the command's field-name set shared with its kind: up to
-        # 10,000 commands stay here, and the collector walks every object they hold.
-        share_fields_set(command, self._fields_sets)
-        self._results[command.command_id.int] = (command, *events)
+        # The command's content, not the command: a JSON string is one object the
+        # collector never walks, where a command is a dozen (its lines, its address) that
+        # would live through 10,000 more commands and make every full collection longer.
+        # The events are the store's own objects. One flat tuple per command (the caller
+        # may change the list it got back; the memory must not).
+        self._results[command.command_id.int] = (type(command), _content(command), *events)
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
 
@@ -273,6 +277,22 @@ class CommandBus:
             observer(command, events, error)
 
 
-def _content(command: Command) -> tuple:
-    """What makes two sends the same request: type and fields, not the send time."""
-    return type(command), command.model_dump(exclude={"timestamp"})
+def _content(command: Command) -> str | dict:
+    """What makes two sends the same request: its fields, not the send time; as JSON
+    (a command whose fields JSON cannot hold: as a dict). Floats keep their exact value in
+    JSON; NaN and infinity both become ``null``."""
+    try:
+        return command.model_dump_json(exclude={"timestamp"})
+    except PydanticSerializationError:
+        return command.model_dump(exclude={"timestamp"})
+
+
+def _rebuilt(kind: type[Command], content: str | dict) -> Command | type[Command]:
+    """The first command accepted under an id, from its remembered content (or just its
+    type, if the content does not validate again)."""
+    try:
+        if isinstance(content, str):
+            return kind.model_validate_json(content)
+        return kind.model_validate(content)
+    except ValueError:
+        return kind

@@ -132,6 +132,17 @@ def test_a_reused_command_id_with_other_content_is_refused_naming_the_id(lab):
     assert snapshot(lab) == before
 
 
+def test_the_same_id_with_one_line_changed_is_refused_naming_the_first_command(lab):
+    command = armchair_and_keyboards()
+    lab.dispatch(command)
+    items = [*command.items[:-1], command.items[-1].model_copy(update={"quantity": 3})]
+    changed = command.model_copy(update={"items": items})
+    with pytest.raises(CommandIdReusedError, match="different CreateOrder") as refused:
+        lab.dispatch(changed)
+    assert refused.value.original == command.model_copy(update={"timestamp": None})
+    assert lab.dispatch(command.model_copy()) == lab.dispatch(command)  # same content: a resend
+
+
 def test_a_rejected_command_is_not_remembered_so_its_resend_runs_again(lab):
     order_id = created_order_id(lab.dispatch(armchair_and_keyboards()))
     ship = ShipOrder(order_id=order_id)
