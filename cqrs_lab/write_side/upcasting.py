@@ -14,9 +14,9 @@ its own, so where each value came from stays visible.
 :meth:`Upcasters.check` runs when a log is opened: every stored (type, version) must have a
 path to today's shape, or the log refuses to open, naming what is missing. A learner finds
 the gap at start-up, not when a read happens to meet that event. The durable stores do the
-same when a lab is built on them (``SQLiteEventStore.read_with``): they keep a small table
-of the (type, version) pairs they hold, so the check is one query, not a read of every
-event, and their codec upcasts older rows on every read.
+same in ``use_upcasters``, which ``build_lab`` calls: they keep a small table of the (type,
+version) pairs they hold, so the check is one query, not a read of every event, and their
+codec upcasts older rows on every read.
 """
 
 from __future__ import annotations
