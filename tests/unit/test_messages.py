@@ -133,3 +133,22 @@ def test_paging_is_validated(page, page_size, field):
     with pytest.raises(ValidationError) as caught:
         GetOrdersByCustomer(customer_id=ADA, page=page, page_size=page_size)
     assert _field_of(caught.value) == field
+
+
+def test_stored_events_share_their_field_name_sets_and_their_addresses_sets():
+    from cqrs_lab.orders import build_lab, created_order_id
+    from cqrs_lab.orders.catalogue import DEMO_ADDRESS
+
+    lab = build_lab()
+    for _ in range(2):
+        command = armchair_and_keyboards()
+        lab.dispatch(command.model_copy(update={"shipping_address": DEMO_ADDRESS.model_copy()}))
+    first, second = (r.event for r in lab.event_store.read_all() if r.version == 1)
+    assert created_order_id([first]) != created_order_id([second])
+    assert first.__pydantic_fields_set__ is second.__pydantic_fields_set__
+    assert first.shipping_address is not second.shipping_address
+    assert (
+        first.shipping_address.__pydantic_fields_set__
+        is second.shipping_address.__pydantic_fields_set__
+    )
+    assert second.shipping_address.model_fields_set == {"street", "city", "postal_code", "country"}
