@@ -163,6 +163,16 @@ class EventStoreContract:
         assert store.head == 1 and store.stream_version(A) == 1 and len(heard) == 1
         assert [r.version for r in store.read_stream(A)] == [1]
 
+    def test_an_empty_append_stores_nothing_but_is_checked_like_any_other(self, store):
+        store.append(A, events(A, 1, 1), expected_version=0, command_id=COMMAND)
+        assert store.append(A, [], expected_version=1) == [] and store.head == 1
+        with pytest.raises(ConcurrencyError):
+            store.append(A, [], expected_version=0)
+        with pytest.raises(DuplicateCommandError):  # checked before the (stale) version
+            store.append(A, [], expected_version=0, command_id=COMMAND)
+        store.append(B, [], expected_version=0, command_id=B)
+        assert store.head == 1 and store.recorded_for(B) == []  # no events: no command kept
+
     def test_changing_the_list_append_returned_changes_nothing_stored(self, store):
         first = store.append(A, events(A, 1, 1), expected_version=0)
         first.clear()
