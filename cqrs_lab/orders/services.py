@@ -69,10 +69,11 @@ class InventoryService:
     A best-seller's stream grows by one event per order, without end. It is never
     replayed whole on each order: the stock last saved is kept in memory and caught up
     with what came since, and when there is no kept copy (a reservation lost a race, or
-    the lab was just reopened) it is restored from its newest snapshot, taken every 100
-    events. ``snapshots`` is where they are kept: in memory by default; a lab kept in a
-    folder passes a :class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`, so a
-    reopened lab replays at most 100 events of each stock, not 100,000.
+    the lab was just reopened) it is restored from its newest snapshot. ``snapshots`` is
+    where they are kept: in memory by default (one every 100 events); a lab kept in a
+    folder passes a :class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots` (one
+    every 1,000), so a reopened lab replays fewer than 1,000 events of each stock, not
+    100,000.
     """
 
     def __init__(

@@ -12,8 +12,8 @@ A dropped copy, and every aggregate after a restart, is loaded from its newest
 stream: a snapshot is taken whenever an aggregate is ``every`` events past its last one.
 The snapshots live in memory by default (:class:`~cqrs_lab.write_side.snapshots.Snapshots`);
 a lab kept in a folder keeps them in a file
-(:class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`), so reopening a lab whose
-best-seller has 100,000 stock events replays at most ``every`` of them.
+(:class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`, one every 1,000 events), so
+reopening a lab whose best-seller has 100,000 stock events replays fewer than 1,000.
 """
 
 from __future__ import annotations
@@ -45,16 +45,18 @@ class KeptAggregates(Generic[A]):
         aggregate_type: type[A],
         *,
         snapshots: Snapshots | None = None,
-        every: int = 100,
+        every: int | None = None,
     ) -> None:
+        self.snapshots = snapshots if snapshots is not None else Snapshots()
+        """Where snapshots are kept (in memory unless given a file)."""
+        every = self.snapshots.every if every is None else every
         if every < 1:
             raise ValueError(f"every must be >= 1, got {every}")
         self.event_store = event_store
         self.aggregate_type = aggregate_type
-        self.snapshots = snapshots if snapshots is not None else Snapshots()
-        """Where snapshots are kept (in memory unless given a file)."""
         self.every = every
-        """Take a snapshot whenever an aggregate is this many events past its last one."""
+        """Take a snapshot whenever an aggregate is this many events past its last one
+        (by default what suits the snapshot store: 100 in memory, 1,000 in a file)."""
         self.replayed = 0
         """Events applied by the last :meth:`get` (what a test of load cost reads)."""
         self.unsnapshotted: dict[UUID, str] = {}

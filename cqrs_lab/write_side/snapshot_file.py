@@ -6,7 +6,8 @@ reservations for a best-seller. :class:`SQLiteSnapshots` keeps each aggregate's 
 snapshot in ``snapshots.sqlite`` beside the events.
 
 The state is stored as JSON, never pickled: opening a file must not run code. JSON has no
-UUIDs and only string keys, so a UUID is written as ``{"uuid": "..."}`` and a dict as
+UUIDs and only string keys, so a UUID is written as ``{"uuid": "..."}``, a dict keyed by
+UUIDs as ``{"by_uuid": {"...": value}}`` and any other dict as
 ``{"items": [[key, value], ...]}``; a state holding anything else (an enum, a model) is
 refused when the snapshot is taken, naming the type, and that aggregate simply has no
 snapshot on disk.
@@ -33,6 +34,8 @@ def encode(value: Any) -> Any:
     if type(value) is UUID:
         return {"uuid": str(value)}
     if type(value) is dict:
+        if all(type(k) is UUID for k in value):  # reservations per order: the big one
+            return {"by_uuid": {str(k): encode(v) for k, v in value.items()}}
         return {"items": [[encode(k), encode(v)] for k, v in value.items()]}
     if type(value) is list:
         return [encode(v) for v in value]
@@ -46,6 +49,8 @@ def decode(data: Any) -> Any:
     if isinstance(data, dict):
         if "uuid" in data:
             return UUID(data["uuid"])
+        if "by_uuid" in data:
+            return {UUID(k): decode(v) for k, v in data["by_uuid"].items()}
         return {decode(k): decode(v) for k, v in data["items"]}
     return data
 
@@ -57,6 +62,10 @@ class SQLiteSnapshots(Snapshots):
     ``every`` events and read once per aggregate after a restart, so there is no
     connection to keep or close.
     """
+
+    every = 1_000
+    """A snapshot on disk costs a JSON dump of the state (5 MB for 100,000 reservations):
+    take one every 1,000 events, and a reopened lab replays fewer than 1,000 per stock."""
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()

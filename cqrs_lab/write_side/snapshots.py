@@ -25,7 +25,6 @@ not replay a best-seller's stream.
 
 from __future__ import annotations
 
-import copy
 import hashlib
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -41,6 +40,7 @@ __all__ = [
     "Snapshot",
     "Snapshots",
     "SnapshottingRepository",
+    "copied",
     "restore",
     "snapshot_of",
 ]
@@ -62,6 +62,10 @@ class Snapshots:
     """Snapshots kept in memory, newest per aggregate (lost on restart: a lab kept in a
     folder uses :class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`)."""
 
+    every = 100
+    """Events between two snapshots that suit this store (a snapshot costs a copy of the
+    state, a load after it one event per event since)."""
+
     def __init__(self) -> None:
         self._latest: dict[UUID, Snapshot] = {}
 
@@ -75,6 +79,22 @@ class Snapshots:
 
     def __len__(self) -> int:
         return len(self._latest)
+
+
+def copied(value: Any) -> Any:
+    """``value`` with its dicts, lists and sets copied, all the way down.
+
+    Everything else in an aggregate's state is taken to be immutable (numbers, strings,
+    UUIDs, frozen models), so it is shared, not copied: ``copy.deepcopy`` of a best-seller's
+    100,000 reservations took seconds, this a few milliseconds.
+    """
+    if type(value) is dict:
+        return {k: copied(v) for k, v in value.items()}
+    if type(value) is list:
+        return [copied(v) for v in value]
+    if type(value) is set:
+        return set(value)
+    return value
 
 
 def fingerprint(recorded: RecordedEvent) -> str:
@@ -91,12 +111,12 @@ def snapshot_of(aggregate: Aggregate, last_event: RecordedEvent | None = None) -
     """
     if aggregate.has_pending_events:
         raise ValueError(f"{type(aggregate).__name__} {aggregate.id} has unsaved events")
-    state = {k: v for k, v in vars(aggregate).items() if k != "_pending_events"}
+    state = {k: copied(v) for k, v in vars(aggregate).items() if k != "_pending_events"}
     return Snapshot(
         aggregate.id,
         aggregate.version,
         getattr(type(aggregate), "state_version", 1),
-        copy.deepcopy(state),
+        state,
         "" if last_event is None else fingerprint(last_event),
     )
 
@@ -120,7 +140,7 @@ def restore(
         newer = event_store.read_stream(aggregate_id, after_version=snapshot.version - 1)
         if newer and snapshot.last_event in ("", fingerprint(newer[0])):
             aggregate = aggregate_type.__new__(aggregate_type)
-            aggregate.__dict__.update(copy.deepcopy(snapshot.state))
+            aggregate.__dict__.update(copied(snapshot.state))
             aggregate._pending_events = []
             return aggregate, newer[1:]
     history = event_store.read_stream(aggregate_id)

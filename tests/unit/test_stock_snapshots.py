@@ -121,8 +121,9 @@ def test_a_snapshot_file_round_trips_a_stocks_state_and_refuses_what_json_cannot
         encode({"ids": {1, 2}})
     snapshots = SQLiteSnapshots(tmp_path / "snapshots.sqlite")
     inventory = InventoryService({LAMP: 10**6}, InMemoryEventStore(), snapshots=snapshots)
-    reserve_many(inventory, 120)
+    reserve_many(inventory, 1_020)
     reopened = SQLiteSnapshots(tmp_path / "snapshots.sqlite")
     snapshot = reopened.latest(stock_id_of(LAMP))
-    assert len(reopened) == 1 and snapshot.version == 100  # every 100 events
-    assert snapshot.state["reserved"] == 99 and snapshot.last_event.startswith("100:")
+    assert len(reopened) == 1 and snapshot.version == 1_000  # a file: every 1,000 events
+    assert snapshot.state["reserved"] == 999 and snapshot.last_event.startswith("1000:")
+    assert len(snapshot.state["reservations"]) == 999
