@@ -207,9 +207,13 @@ class CommandBus:
     ) -> None:
         """Remember the result (if any), leave the in-flight map, then wake any waiters:
         in that order, so a woken resend finds the result instead of running again."""
+        # The command's content is serialised before the lock: the lock is for dict work.
+        remembered = None
+        if events is not None and self.remember:
+            remembered = (type(command), _content(command), *events)
         with self._lock:
-            if events is not None and self.remember:
-                self._remember(command, events)
+            if remembered is not None:
+                self._remember(key, remembered)
             if resent:
                 self.resends += 1
             waiting = self._in_flight.pop(key)
@@ -258,15 +262,17 @@ class CommandBus:
             raise CommandIdReusedError(command, _rebuilt(kind, content))
         return events
 
-    def _remember(self, command: Command, events: list[DomainEvent]) -> None:
-        if not self.remember:
-            return
-        # The command's content, not the command: a JSON string is one object the
-        # collector never walks, where a command is a dozen (its lines, its address) that
-        # would live through 10,000 more commands and make every full collection longer.
-        # The events are the store's own objects. One flat tuple per command (the caller
-        # may change the list it got back; the memory must not).
-        self._results[command.command_id.int] = (type(command), _content(command), *events)
+    def _remember(self, key: int, remembered: tuple) -> None:
+        """Keep ``(command type, content, *events)`` under ``key``; forget the oldest beyond
+        ``remember``. Called under the lock.
+
+        The command's content, not the command: a JSON string is one object the collector
+        never walks, where a command is a dozen (its lines, its address) that would live
+        through 10,000 more commands and make every full collection longer. The events are
+        the store's own objects. One flat tuple per command (the caller may change the list
+        it got back; the memory must not).
+        """
+        self._results[key] = remembered
         while len(self._results) > self.remember:
             self._results.popitem(last=False)  # forget the oldest
 
