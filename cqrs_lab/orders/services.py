@@ -94,7 +94,11 @@ class InventoryService:
         self.products = list(stock)
         """Every product this inventory stocks, in catalogue order."""
         for product_id, units in stock.items():
-            if not self.store.read_stream(stock_id_of(product_id)):
+            # A stock the store already holds is loaded (from its snapshot, if there is
+            # one) and kept: never read whole just to learn that it exists.
+            try:
+                self.stocks.keep(self.stocks.get(stock_id_of(product_id)))
+            except AggregateNotFoundError:
                 self._save(Stock.open(product_id, units))
 
     async def check_availability(self, product_id: str, quantity: int) -> bool:
