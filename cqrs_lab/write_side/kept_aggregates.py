@@ -9,7 +9,8 @@ concurrent writer won) drops it.
 
 A dropped copy, and every aggregate after a restart, is loaded from its newest
 **snapshot** (notebook 13) plus the events after it, never by a full replay of a long
-stream: a snapshot is taken whenever an aggregate is ``every`` events past its last one.
+stream: a snapshot is taken whenever an aggregate is ``every`` events past its last one
+(and, for a long stream, a quarter of its length past it: see ``_snapshot_if_due``).
 The snapshots live in memory by default (:class:`~cqrs_lab.write_side.snapshots.Snapshots`);
 a lab kept in a folder keeps them in a file
 (:class:`~cqrs_lab.write_side.snapshot_file.SQLiteSnapshots`, one every 1,000 events), so
@@ -99,11 +100,20 @@ class KeptAggregates(Generic[A]):
             self._kept[aggregate.id] = aggregate
 
     def _snapshot_if_due(self, aggregate: A, last: RecordedEvent | None = None) -> None:
-        """Snapshot ``aggregate`` if it is ``every`` events past its last snapshot."""
+        """Snapshot ``aggregate`` if it is ``every`` events past its last snapshot, and a
+        quarter of its version past it once that is more.
+
+        A snapshot copies the whole state, and a busy stock's state grows with every order
+        (one reservation each): a snapshot every 100 events would copy it ``n / 100`` times,
+        a cost that grows with the square of the orders (measured: 599 s of CPU against 48 s
+        for a million-event lab). Spacing snapshots by a quarter of the version keeps the
+        total copying proportional to the stream, and a load replays at most a fifth of it.
+        """
         if aggregate.has_pending_events:
             return
         with self._lock:
-            if aggregate.version - self._snapshotted.get(aggregate.id, 0) < self.every:
+            last_snapshot = self._snapshotted.get(aggregate.id, 0)
+            if aggregate.version - last_snapshot < max(self.every, last_snapshot // 4):
                 return
             self._snapshotted[aggregate.id] = aggregate.version
         if last is None:  # its last event proves which history the snapshot is of

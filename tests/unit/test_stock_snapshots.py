@@ -128,3 +128,30 @@ def test_a_snapshot_file_round_trips_a_stocks_state_and_refuses_what_json_cannot
     assert len(reopened) == 1 and snapshot.version == 1_000  # a file: every 1,000 events
     assert snapshot.state["reserved"] == 999 and snapshot.last_event.startswith("1000:")
     assert len(snapshot.state["reservations"]) == 999
+
+
+class CountingSnapshots(Snapshots):
+    """Snapshots that count how many were taken and how many state entries they copied."""
+
+    taken = 0
+    copied_reservations = 0
+
+    def keep(self, snapshot):
+        self.taken += 1
+        self.copied_reservations += len(snapshot.state.get("reservations", {}))
+        super().keep(snapshot)
+
+
+def test_snapshots_of_a_growing_stock_copy_in_proportion_to_its_stream_not_its_square():
+    """A stock's state grows by one reservation per order, so a snapshot every 100 events
+    would copy 5,000 reservations 50 times over (about 125,000 entries): its cost would grow
+    with the square of the orders. Spaced by a quarter of the version once that exceeds
+    the interval, the copying stays a small multiple of the stream, and a load still
+    replays only a fraction of it."""
+    store, snapshots = CountingStore(), CountingSnapshots()
+    reserve_many(InventoryService({LAMP: 10**6}, store, snapshots=snapshots), 5_000)
+    assert snapshots.taken < 20
+    assert snapshots.copied_reservations < 5 * 5_000
+    restarted = InventoryService({LAMP: 10**6}, store, snapshots=snapshots)
+    restarted.stock_of(LAMP)
+    assert restarted.stocks.replayed <= 5_000 // 5
