@@ -85,12 +85,15 @@ def notebooks() -> None:
         _execute(notebook)
 
 
-def _drop_run_timestamps(notebook: Path) -> None:
-    """Remove the per-cell execution timestamps nbconvert records: they change every run
-    and would turn each re-execution into a diff of every cell."""
+def _drop_run_noise(notebook: Path) -> None:
+    """Remove what changes every run without changing what a learner reads: nbconvert's
+    per-cell execution timestamps, and the saved widget state, whose models get random ids
+    on each run (hundreds of kilobytes of diff for the playground). A widget's output keeps
+    its plain-text view; nbval never compares widget views (their ids are random)."""
     import json
 
     content = json.loads(notebook.read_text(encoding="utf-8"))
+    content.get("metadata", {}).pop("widgets", None)
     for cell in content["cells"]:
         cell.get("metadata", {}).pop("execution", None)
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
@@ -119,9 +122,10 @@ def _execute(notebook: Path) -> None:
         "--execute",
         "--inplace",
         "--ExecutePreprocessor.timeout=300",
+        "--ExecutePreprocessor.store_widget_state=False",
         notebook,
     )
-    _drop_run_timestamps(notebook)
+    _drop_run_noise(notebook)
 
 
 def wheelhouse() -> None:
@@ -260,14 +264,23 @@ def colab() -> None:
         kept = [
             c for c in content["cells"] if INSTALL_TAG not in c.get("metadata", {}).get("tags", [])
         ]
-        if [cell, *kept] == content["cells"]:
-            continue
+        if (
+            content["cells"]
+            and kept == content["cells"][1:]
+            and _same_cell(content["cells"][0], cell)
+        ):
+            continue  # already there: an executed cell keeps its execution count
         content["cells"] = [cell, *kept]
         text = json.dumps(content, indent=1, ensure_ascii=False) + "\n"
         notebook.write_text(text, encoding="utf-8")
         changed += 1
     print(f"install cell for github.com/{repo}@{ref}: {changed} notebooks changed")
     _refresh_badges(root / "README.md", repo, ref)
+
+
+def _same_cell(found: dict, wanted: dict) -> bool:
+    """The same cell but for what running it records (its execution count and outputs)."""
+    return all(found.get(key) == wanted[key] for key in ("cell_type", "id", "metadata", "source"))
 
 
 def _installed_ref(notebooks: list[Path]) -> str | None:
