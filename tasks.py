@@ -5,7 +5,8 @@
     python3 tasks.py test       set up .venv and run every test (unit, notebooks, browser)
     python3 tasks.py notebooks [NAME ...]
                                 re-execute every notebook in place (refresh stored outputs),
-                                or only those whose file name contains a NAME (e.g. 09)
+                                or only those whose file name contains a NAME (e.g. 09); a
+                                notebook with a solved twin is remade as `exercises` does
     python3 tasks.py exercises [NAME ...]
                                 regenerate the learner notebooks from their solved twins in
                                 solutions/ (stubs instead of solutions) and re-execute both
@@ -77,12 +78,19 @@ def test() -> None:
 
 
 def notebooks() -> None:
+    """Re-execute notebooks/ in place. A notebook with a solved twin in solutions/ is remade
+    from it (twin executed, learner's version regenerated and executed), so that refreshing
+    every output after a library change refreshes the twins' too."""
     setup()
     wanted = sys.argv[2:]
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         if wanted and not any(name in notebook.name for name in wanted):
             continue
-        _execute(notebook)
+        solved = ROOT / "solutions" / notebook.name
+        if solved.exists():
+            _remake_twins(solved)
+        else:
+            _execute(notebook)
 
 
 def _drop_run_noise(notebook: Path) -> None:
@@ -106,9 +114,14 @@ def exercises() -> None:
     for solved in sorted((ROOT / "solutions").glob("*.ipynb")):
         if wanted and not any(name in solved.name for name in wanted):
             continue
-        _execute(solved)
-        run(PY, "-m", "cqrs_lab.exercises.twins", ROOT, solved.name)
-        _execute(ROOT / "notebooks" / solved.name)
+        _remake_twins(solved)
+
+
+def _remake_twins(solved: Path) -> None:
+    """Execute a solved twin, derive the learner's notebook from it, execute that."""
+    _execute(solved)
+    run(PY, "-m", "cqrs_lab.exercises.twins", ROOT, solved.name)
+    _execute(ROOT / "notebooks" / solved.name)
 
 
 def _execute(notebook: Path) -> None:

@@ -9,6 +9,7 @@ cell (its imports), as in the notebook.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -278,9 +279,11 @@ def _more_wrong_answers() -> None:
 
 _more_wrong_answers()
 
+
 def test_every_exercise_has_a_check_cell_and_a_known_wrong_answer():
     assert len(SOLVED) >= 3
     assert set(ANSWERS) == set(exercises()) == set(WRONG)
+    assert all(WRONG.values()), "every exercise needs at least one known wrong answer"
 
 
 @pytest.mark.parametrize("exercise_id", sorted(ANSWERS))
@@ -339,6 +342,29 @@ def test_the_learner_notebook_is_generated_from_its_solved_twin(solved):
     committed = _cells(ROOT / "notebooks" / solved.name)
     assert [_source(c) for c in committed] == [_source(c) for c in learner["cells"]]
     assert not any(BEGIN in _source(c) or "END SOLUTION" in _source(c) for c in committed)
+
+
+def test_refreshing_the_notebooks_remakes_the_solved_twins_too(monkeypatch, tmp_path):
+    """`python3 tasks.py notebooks` after a library change must not leave solutions/ stale:
+    a notebook with a twin is remade from it, the others are executed in place."""
+    spec = importlib.util.spec_from_file_location("tasks", ROOT / "tasks.py")
+    tasks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tasks)
+    for name in ("notebooks/01-a.ipynb", "solutions/01-a.ipynb", "notebooks/07-b.ipynb"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("{}", encoding="utf-8")
+    done: list[str] = []
+    monkeypatch.setattr(tasks, "ROOT", tmp_path)
+    monkeypatch.setattr(tasks, "setup", lambda *args, **kwargs: None)
+    monkeypatch.setattr(tasks, "_execute", lambda path: done.append(f"run {path.parent.name}"))
+    monkeypatch.setattr(tasks, "run", lambda *args: done.append(f"twins {args[-1]}"))
+    monkeypatch.setattr(sys, "argv", ["tasks.py", "notebooks"])
+    tasks.notebooks()
+    assert done == ["run solutions", "twins 01-a.ipynb", "run notebooks", "run notebooks"]
+    done.clear()
+    monkeypatch.setattr(sys, "argv", ["tasks.py", "notebooks", "07"])
+    tasks.notebooks()
+    assert done == ["run notebooks"]
 
 
 def test_solution_markers_must_sit_inside_a_block():
