@@ -93,6 +93,8 @@ class InventoryService:
         from a snapshot otherwise (see :mod:`~cqrs_lab.write_side.kept_aggregates`)."""
         self.products = list(stock)
         """Every product this inventory stocks, in catalogue order."""
+        self.stock_ids = {product_id: stock_id_of(product_id) for product_id in stock}
+        """The stream of each product's stock (see :func:`stock_id_of`)."""
         for product_id, units in stock.items():
             # A stock the store already holds is loaded (from its snapshot, if there is
             # one) and kept: never read whole just to learn that it exists.
@@ -117,7 +119,7 @@ class InventoryService:
     def load(self, product_id: str) -> Stock:
         """The product's :class:`Stock`: kept, or from its snapshot and the events after."""
         try:
-            return self.stocks.get(stock_id_of(product_id))
+            return self.stocks.get(self.stock_ids.get(product_id) or stock_id_of(product_id))
         except AggregateNotFoundError:
             raise UnknownProductError(product_id) from None
 

@@ -78,9 +78,10 @@ class KeptAggregates(Generic[A]):
                 self._snapshotted.setdefault(aggregate_id, aggregate.version)
         else:
             newer = self.event_store.read_stream(aggregate_id, after_version=aggregate.version)
-        aggregate.replay(r.event for r in newer)
         self.replayed = len(newer)
-        self._snapshot_if_due(aggregate, newer[-1] if newer else None)
+        if newer:  # unchanged since it was kept: its snapshot was considered then
+            aggregate.replay(r.event for r in newer)
+            self._snapshot_if_due(aggregate, newer[-1])
         return aggregate
 
     def save(self, aggregate: A) -> None:
