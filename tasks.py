@@ -97,14 +97,33 @@ def _drop_run_noise(notebook: Path) -> None:
     """Remove what changes every run without changing what a learner reads: nbconvert's
     per-cell execution timestamps, and the saved widget state, whose models get random ids
     on each run (hundreds of kilobytes of diff for the playground). A widget's output keeps
-    its plain-text view; nbval never compares widget views (their ids are random)."""
+    its plain-text view; nbval never compares widget views (their ids are random). A cell's
+    printed text is kept as one block per stream: how the kernel happened to split it into
+    messages differs from run to run (nbval joins them before comparing, too)."""
     import json
 
     content = json.loads(notebook.read_text(encoding="utf-8"))
     content.get("metadata", {}).pop("widgets", None)
     for cell in content["cells"]:
         cell.get("metadata", {}).pop("execution", None)
+        if "outputs" in cell:
+            cell["outputs"] = _joined_streams(cell["outputs"])
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+
+
+def _joined_streams(outputs: list[dict]) -> list[dict]:
+    """Outputs with each run of consecutive stdout (or stderr) pieces joined into one."""
+    joined: list[dict] = []
+    for output in outputs:
+        previous = joined[-1] if joined else {}
+        if output.get("output_type") == "stream" and (
+            previous.get("output_type") == "stream" and previous.get("name") == output.get("name")
+        ):
+            text = "".join(previous["text"]) + "".join(output["text"])
+            joined[-1] = {**previous, "text": text.splitlines(keepends=True)}
+        else:
+            joined.append(output)
+    return joined
 
 
 def exercises() -> None:

@@ -134,6 +134,30 @@ def test_re_execution_drops_the_widget_state_and_the_timestamps(tmp_path):
     assert content["cells"][0]["metadata"] == {"tags": ["x"]}
 
 
+def _stream(name: str, *text: str) -> dict:
+    return {"name": name, "output_type": "stream", "text": list(text)}
+
+
+def test_printed_text_is_stored_as_one_block_however_the_kernel_split_it():
+    """`print(type(e).__name__, "-", e)` arrives in one message or in two, run by run."""
+    result = {"data": {"text/plain": ["3"]}, "metadata": {}, "output_type": "execute_result"}
+    outputs = [
+        _stream("stdout", "WriteModelAccessError"),
+        _stream("stdout", " - must read the read model\n", "next line\n"),
+        _stream("stderr", "a warning\n"),
+        _stream("stdout", "after\n"),
+        result,
+        _stream("stdout", "last\n"),
+    ]
+    assert _tasks()._joined_streams(outputs) == [
+        _stream("stdout", "WriteModelAccessError - must read the read model\n", "next line\n"),
+        _stream("stderr", "a warning\n"),
+        _stream("stdout", "after\n"),
+        result,
+        _stream("stdout", "last\n"),
+    ]
+
+
 class _Shell:
     """Stands in for IPython: records the line magics the cell runs."""
 
