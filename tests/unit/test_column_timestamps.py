@@ -1,0 +1,56 @@
+"""Timestamps cross to DuckDB as naive UTC microseconds, whatever form they come in."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta, timezone
+
+import duckdb
+import numpy as np
+
+from cqrs_lab.read_side.columns import naive_utc_timestamps
+from cqrs_lab.read_side.table import Table
+
+INSTANT = datetime(2026, 12, 3, 4, 25, 0, 123456, tzinfo=UTC)
+
+
+def test_aware_naive_and_offset_values_land_on_the_same_utc_instant():
+    paris = timezone(timedelta(hours=1))
+    values = [INSTANT, INSTANT.replace(tzinfo=None), INSTANT.astimezone(paris)]
+
+    converted = naive_utc_timestamps(values)
+
+    expected = np.datetime64("2026-12-03T04:25:00.123456", "us")
+    assert converted.dtype == np.dtype("datetime64[us]")
+    assert list(converted) == [expected] * 3
+
+
+def test_values_outside_pandas_range_still_convert():
+    values = [datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+
+    converted = naive_utc_timestamps(values)
+
+    assert [str(v) for v in converted] == [
+        "0001-01-01T00:00:00.000000",
+        "9999-12-31T23:59:59.999999",
+    ]
+
+
+def test_anything_but_datetimes_is_left_to_the_general_path():
+    assert naive_utc_timestamps([INSTANT, "2026-12-03"]) is None
+    assert naive_utc_timestamps([INSTANT, None]) is None
+
+
+def test_many_rows_store_each_created_at_exactly():
+    table = Table("stamped", key="n", columns={"n": "INTEGER", "stamped_at": "TIMESTAMP"})
+    con = duckdb.connect()
+    table.create(con)
+    step = timedelta(microseconds=1237)
+    rows = [{"n": n, "stamped_at": INSTANT + n * step} for n in range(1000)]
+    rows[7]["stamped_at"] = rows[7]["stamped_at"].astimezone(timezone(timedelta(hours=-5)))
+
+    table.insert(con, rows)
+
+    stored = con.execute("SELECT stamped_at FROM stamped ORDER BY n").fetchall()
+    assert [at for (at,) in stored] == [
+        (INSTANT + n * step).replace(tzinfo=None) for n in range(1000)
+    ]
