@@ -35,6 +35,7 @@ from cqrs_lab.write_side.event_codec import (
     EncodedEvent,
     EventCodec,
     check_stored_versions,
+    recorded_events,
 )
 from cqrs_lab.write_side.event_store import (
     ConcurrencyError,
@@ -187,8 +188,9 @@ class PostgresEventStore:
         )
         return f"PostgresEventStore({where!r})"
 
-    def _query(self, sql: str, params: tuple = ()) -> list[tuple]:
-        """Run one statement (its own transaction: autocommit) and return its rows.
+    def _query(self, sql: str, params: tuple = (), *, binary: bool = False) -> list[tuple]:
+        """Run one statement (its own transaction: autocommit) and return its rows, sent by
+        the server in its binary format if ``binary``, else as text.
 
         Connections are pooled, not kept per thread: a thread takes an idle one or opens
         one, and gives it back, so short-lived threads never pile up open connections.
@@ -199,7 +201,7 @@ class PostgresEventStore:
             connection = self._psycopg.connect(self.dsn, autocommit=True)
             connection.execute("SET TIME ZONE 'UTC'")  # times come back in UTC, as appended
         try:
-            cursor = connection.execute(sql, params)
+            cursor = connection.cursor(binary=binary).execute(sql, params)
             return cursor.fetchall() if cursor.description else []
         finally:
             if connection.broken or len(self._idle) >= MAX_IDLE_CONNECTIONS:
@@ -388,12 +390,8 @@ class PostgresEventStore:
         walk, not the decoding, took most of a catch-up's time.
         """
         with no_gc_pauses():
-            rows = self._query(sql, params)
-            events = self._codec.decode_all(rows)
-            return [
-                RecordedEvent(position, stream_id, recorded_at, event)
-                for (position, stream_id, recorded_at, *_), event in zip(rows, events)
-            ]
+            rows = self._query(sql, params, binary=True)
+            return recorded_events(rows, self._codec.decode_all(rows))
 
 
 def _import_psycopg():

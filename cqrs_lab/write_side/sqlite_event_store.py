@@ -28,7 +28,7 @@ from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 from cqrs_lab.write_side.append_checks import check_append
-from cqrs_lab.write_side.event_codec import EventCodec, check_stored_versions
+from cqrs_lab.write_side.event_codec import EventCodec, check_stored_versions, recorded_events
 from cqrs_lab.write_side.event_store import (
     RecordedEvent,
     StoreSubscriber,
@@ -296,13 +296,13 @@ class SQLiteEventStore:
             events = self._codec.decode_all(rows)
             times: dict[str, datetime] = {}  # one append's events share their time
             streams: dict[str, UUID] = {}  # and a stream usually has several events
-            records = []
-            for (position, stream, recorded_at, *_), event in zip(rows, events):
+            converted = []
+            for position, stream, recorded_at, _, _, _ in rows:
                 when = times.get(recorded_at)
                 if when is None:
                     when = times[recorded_at] = datetime.fromisoformat(recorded_at)
                 key = streams.get(stream)
                 if key is None:
                     key = streams[stream] = UUID(stream)
-                records.append(RecordedEvent(position, key, when, event))
-            return records
+                converted.append((position, key, when))
+            return recorded_events(converted, events)
