@@ -10,8 +10,10 @@ Starts a private PostgreSQL server (:class:`PostgresServer`) and measures, in th
 2. **catch-up from PostgreSQL** into both DuckDB read models (``build_lab(event_store=...)``
    at its defaults, ``lab.catch_up()``) of a store preloaded with workload events, as a lab
    writes them (with schema versions); and, alternating with it, the reading alone
-   (``read_all`` in the projector's pages) and the decoding alone (``decode_all``), so the
-   fold's share is the difference.
+   (``read_all`` in the projector's pages) and its steps apart (fetch, decode, records), so
+   the fold's share is the difference. Both also report the CPU PostgreSQL's processes used
+   (from ``/proc``, where there is one): the profile line says where each microsecond of
+   an event's catch-up went.
 3. **reopening a kept SQLite lab** (``build_lab(path=...)``) of many events and querying it,
    in a fresh process (timed from ``build_lab``; the whole process is reported too).
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -42,7 +45,7 @@ from cqrs_lab.orders.upcasting import order_upcasters
 from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
 from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.read_side.projector import CATCH_UP_BATCH
-from cqrs_lab.write_side.event_codec import EventCodec
+from cqrs_lab.write_side.event_codec import EventCodec, recorded_events
 from cqrs_lab.write_side.postgres_server import PostgresServer
 
 RESULTS = Path(__file__).parent / "results"
@@ -200,40 +203,78 @@ def preload(dsn: str, events: int) -> int:
     return len(recorded)
 
 
-def read_only(dsn: str) -> dict:
-    """The catch-up's reading alone: ``read_all`` in the projector's pages (fetch and decode),
-    and the decoding alone (``decode_all`` on rows fetched before the clock starts)."""
+def server_cpu_seconds(server: PostgresServer) -> float | None:
+    """CPU seconds the server's processes (the postmaster and its children: backends,
+    writers) have used so far, from ``/proc``; None where that cannot be read."""
+    try:
+        postmaster = int((server.folder / "data" / "postmaster.pid").read_text().split()[0])
+        total = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # the process ended meanwhile
+                continue
+            if int(fields[1]) == postmaster or stat.parent.name == str(postmaster):
+                total += int(fields[11]) + int(fields[12])  # utime + stime, in ticks
+        return total / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def _per_event_us(seconds: float | None, events: int) -> float | None:
+    return None if seconds is None else seconds / events * 1e6
+
+
+def read_only(dsn: str, server: PostgresServer) -> dict:
+    """The catch-up's reading alone: ``read_all`` in the projector's pages, and its three
+    steps apart, as the store takes them (this process's CPU per event): fetching the rows
+    (binary, as the store fetches them), decoding them (``decode_all``) and building the
+    records (``recorded_events``)."""
     store = PostgresEventStore(dsn, upcasters=order_upcasters())
     head, page = store.head, CATCH_UP_BATCH
+    server_before = server_cpu_seconds(server)
     started, cpu = time.perf_counter(), time.process_time()
     for after in range(0, head, page):
         store.read_all(after=after, limit=page)
     read_seconds, read_cpu = time.perf_counter() - started, time.process_time() - cpu
+    server_after = server_cpu_seconds(server)
     store.close()
     codec = EventCodec(order_upcasters())
-    decode_seconds = decode_cpu = 0.0
+    steps = {"fetch": 0.0, "decode": 0.0, "records": 0.0}
     with psycopg.connect(dsn, autocommit=True) as connection:
+        connection.execute("SET TIME ZONE 'UTC'")
         for after in range(0, head, page):
-            rows = connection.execute(  # the rows the store's read_all selects
-                "SELECT position, stream_id, recorded_at, topic, schema_version, data::text"
-                " FROM events WHERE position > %s ORDER BY position LIMIT %s",
-                (after, page),
-            ).fetchall()
-            with no_gc_pauses():  # as the store's reads decode
-                started, cpu = time.perf_counter(), time.process_time()
-                codec.decode_all(rows)
-                decode_seconds += time.perf_counter() - started
-                decode_cpu += time.process_time() - cpu
+            with no_gc_pauses():  # as the store's reads run
+                cpu = time.process_time()
+                rows = (
+                    connection.cursor(binary=True)
+                    .execute(  # the rows the store's read_all selects
+                        "SELECT position, stream_id, recorded_at, topic, schema_version,"
+                        " data::text FROM events WHERE position > %s ORDER BY position LIMIT %s",
+                        (after, page),
+                    )
+                    .fetchall()
+                )
+                fetched = time.process_time()
+                events = codec.decode_all(rows)
+                decoded = time.process_time()
+                recorded_events(rows, events)
+                done = time.process_time()
+            steps["fetch"] += fetched - cpu
+            steps["decode"] += decoded - fetched
+            steps["records"] += done - decoded
+            del rows, events
+    server_seconds = None if server_before is None else server_after - server_before
     return {
         "events": head,
         "read_events_per_s": head / read_seconds,
         "read_cpu_events_per_s": head / read_cpu,
-        "decode_events_per_s": head / decode_seconds,
-        "decode_cpu_events_per_s": head / decode_cpu,
+        "read_server_cpu_us": _per_event_us(server_seconds, head),
+        **{f"{step}_cpu_us": seconds / head * 1e6 for step, seconds in steps.items()},
     }
 
 
-def catch_up(dsn: str) -> dict:
+def catch_up(dsn: str, server: PostgresServer) -> dict:
     """A fresh lab at its defaults on the preloaded store: ``lab.catch_up()`` from zero."""
     lab = build_lab(
         event_store=PostgresEventStore(dsn),
@@ -241,15 +282,20 @@ def catch_up(dsn: str) -> dict:
         stock=workload_stock(),
         record_history=False,
     )
+    server_before = server_cpu_seconds(server)
     started, cpu = time.perf_counter(), time.process_time()
     applied = lab.catch_up()
     seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    server_after = server_cpu_seconds(server)
     lab.close()
+    server_seconds = None if server_before is None else server_after - server_before
     return {
         "events": applied,
         "seconds": seconds,
         "events_per_s": applied / seconds,
         "cpu_events_per_s": applied / cpu,  # this process only: PostgreSQL's work not counted
+        "cpu_us": cpu / applied * 1e6,
+        "server_cpu_us": _per_event_us(server_seconds, applied),
     }
 
 
@@ -305,8 +351,8 @@ def run(sizes: dict, runs: int, log=print) -> dict:
         loaded = preload(server.dsn_for("catch_up"), sizes["catch_up_events"])
         catch_ups, reads = [], []
         for _ in range(runs):  # alternating: the fold's share is the difference
-            catch_ups.append(catch_up(server.dsn_for("catch_up")))
-            reads.append(read_only(server.dsn_for("catch_up")))
+            catch_ups.append(catch_up(server.dsn_for("catch_up"), server))
+            reads.append(read_only(server.dsn_for("catch_up"), server))
         figures["catch_up"] = _median(catch_ups)
         figures["catch_up"]["loaded"] = loaded
         figures["catch_up_reading"] = _median(reads)
@@ -324,7 +370,11 @@ def run(sizes: dict, runs: int, log=print) -> dict:
 
 
 def _median(results: list[dict]) -> dict:
-    summary = {key: statistics.median(r[key] for r in results) for key in results[0]}
+    summary = {
+        key: None if None in values else statistics.median(values)
+        for key in results[0]
+        for values in [[r[key] for r in results]]
+    }
     if "skipped" in results[0]:
         summary["skipped_max"] = max(r["skipped"] for r in results)
     return summary
@@ -348,13 +398,32 @@ def report(figures: dict) -> str:
             f" {'met' if t['catch_up_met'] else 'NOT met'}",
             f"  this process's CPU time alone: {c['cpu_events_per_s']:,.0f} events/s",
             f"  reading (fetch + decode, no fold): {d['read_events_per_s']:,.0f} events/s"
-            f" (CPU: {d['read_cpu_events_per_s']:,.0f}); decoding alone:"
-            f" {d['decode_events_per_s']:,.0f} events/s (CPU: {d['decode_cpu_events_per_s']:,.0f})",
+            f" (CPU: {d['read_cpu_events_per_s']:,.0f})",
+            *_profile(c, d),
             f"reopen a kept SQLite lab of {r['events']:,} events and query it:"
             f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'};"
             f" the whole process, Python's imports included: {r['process_seconds']:.2f} s",
         ]
     )
+
+
+def _profile(c: dict, d: dict) -> list[str]:
+    """Where a catch-up's microseconds per event go: this process's CPU split into the
+    reading's steps and the fold (the rest), PostgreSQL's CPU, and the wait for neither."""
+    wall, cpu = 1e6 / c["events_per_s"], c["cpu_us"]
+    reading = d["fetch_cpu_us"] + d["decode_cpu_us"] + d["records_cpu_us"]
+    server = c["server_cpu_us"]
+    lines = [
+        f"  per event: {wall:.2f} us wall; this process's CPU {cpu:.2f} us = fetch"
+        f" {d['fetch_cpu_us']:.2f} + decode {d['decode_cpu_us']:.2f} + records"
+        f" {d['records_cpu_us']:.2f} + fold and the rest {cpu - reading:.2f}",
+    ]
+    if server is not None:
+        lines.append(
+            f"  PostgreSQL's CPU {server:.2f} us; the rest of the wall time (waiting for a"
+            f" core on a shared machine, or for PostgreSQL): {max(wall - cpu - server, 0):.2f} us"
+        )
+    return lines
 
 
 def main() -> None:
