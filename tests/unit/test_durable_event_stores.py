@@ -14,7 +14,13 @@ import pytest
 
 from cqrs_lab import ConcurrencyError, DomainEvent, PostgresEventStore, SQLiteEventStore
 from cqrs_lab.orders import Address, OrderCreated, OrderItemAdded, OrderShipped
-from cqrs_lab.write_side.event_codec import StoredEventError, UnknownEventTypeError, topic_of
+from cqrs_lab.write_side.event_codec import (
+    EventCodec,
+    StoredEventError,
+    UnknownEventTypeError,
+    recorded_events,
+    topic_of,
+)
 
 ORDER = UUID("5eed0000-0000-4000-8000-00000000ada0")
 ADA = UUID("00000000-0000-4000-8000-00000000ada1")
@@ -193,3 +199,20 @@ def test_a_sqlite_store_that_cannot_open_its_file_names_it(tmp_path):
     not_a_database.write_text("Ada's shopping list, not a database" * 200)
     with pytest.raises(sqlite3.DatabaseError, match="notes.txt"):
         SQLiteEventStore(not_a_database)
+
+
+def test_the_codec_reads_rows_whose_data_a_driver_returns_as_bytes():
+    codec = EventCodec()
+    written = ada_orders_an_armchair()
+    rows = [
+        (position, ORDER, None, topic, 0, data.encode())
+        for position, event in enumerate(written, 1)
+        for topic, data in [codec.encode(event)]
+    ]
+    assert codec.decode_all(rows) == written
+    records = recorded_events(rows, written)
+    assert [(r.position, r.stream_id, r.event) for r in records] == [
+        (1, ORDER, written[0]),
+        (2, ORDER, written[1]),
+        (3, ORDER, written[2]),
+    ]

@@ -139,6 +139,28 @@ def test_a_store_without_upcasters_reads_every_row_as_todays_shape(kept):
     assert [r.event for r in kept.open().read_all()] == [_created(), _item()]
 
 
+def test_old_and_todays_rows_of_several_types_interleaved_come_back_in_position_order(kept):
+    other = UUID("00000000-0000-4000-8000-0000000000b2")
+    kept.write_old("OrderCreated", 1, CREATED_V1)  # position 1, upcast on read
+    store = kept.open(upcasters=order_upcasters())
+    appended = store.append(other, [_created(other)], expected_version=0)  # position 2
+    kept.write_old("OrderItemAdded", 2, ITEM_V2)  # position 3, upcast on read
+    appended += store.append(other, [_item(other)], expected_version=1)  # position 4
+
+    read = kept.open(upcasters=order_upcasters()).read_all()
+
+    assert [(r.position, type(r.event), r.stream_id) for r in read] == [
+        (1, OrderCreated, ORDER),
+        (2, OrderCreated, other),
+        (3, OrderItemAdded, ORDER),
+        (4, OrderItemAdded, other),
+    ]
+    assert [read[1], read[3]] == appended  # today's rows: the very records the appends made
+    assert read[0].event.shipping_address.city == "London"
+    assert (read[2].event.product_id, read[2].event.unit_price) == ("MIDNIGHT-LAMP", 35.25)
+    assert read[0].recorded_at == datetime(2026, 1, 5, 9, tzinfo=UTC)
+
+
 def test_a_sqlite_file_from_before_schema_versions_opens_and_reads_as_before(tmp_path):
     path = tmp_path / "events.sqlite"
     with sqlite3.connect(path) as database:  # the tables as the first durable store made them
@@ -157,9 +179,9 @@ def test_a_sqlite_file_from_before_schema_versions_opens_and_reads_as_before(tmp
         assert store.read_all()[0].recorded_at == datetime(2026, 1, 5, 9, tzinfo=UTC)
 
 
-def _created():
+def _created(order_id=ORDER):
     return OrderCreated(
-        order_id=ORDER,
+        order_id=order_id,
         customer_id=ADA,
         shipping_address={
             "street": "12 Analytical Row",
@@ -172,9 +194,9 @@ def _created():
     )
 
 
-def _item():
+def _item(order_id=ORDER):
     return OrderItemAdded(
-        order_id=ORDER,
+        order_id=order_id,
         product_id="MIDNIGHT-LAMP",
         quantity=1,
         unit_price=35.25,
