@@ -89,10 +89,7 @@ def share_fields_set(message: BaseModel, known: dict[type, list[set[str]]]) -> B
                 break
         else:
             shared_sets.append(fields_set)
-    nested = _MODEL_FIELDS.get(kind)
-    if nested is None:
-        nested = _MODEL_FIELDS[kind] = _model_fields_of(kind)
-    for name in nested:
+    for name in nested_model_fields(kind):
         value = message.__dict__.get(name)
         if isinstance(value, BaseModel):
             share_fields_set(value, known)
@@ -101,6 +98,15 @@ def share_fields_set(message: BaseModel, known: dict[type, list[set[str]]]) -> B
 
 _MODEL_FIELDS: dict[type, tuple[str, ...]] = {}
 """Per model type, the fields declared to hold a model (see :func:`share_fields_set`)."""
+
+
+def nested_model_fields(kind: type[BaseModel]) -> tuple[str, ...]:
+    """The fields of model type ``kind`` declared to hold a model (an order's shipping
+    address), worked out once per type: what a holder of many messages looks into."""
+    nested = _MODEL_FIELDS.get(kind)
+    if nested is None:
+        nested = _MODEL_FIELDS[kind] = _model_fields_of(kind)
+    return nested
 
 
 def _model_fields_of(kind: type[BaseModel]) -> tuple[str, ...]:

@@ -80,3 +80,25 @@ def test_a_refused_append_leaves_the_events_usable():
         pass
     assert store.head == 0
     assert store.append(ORDER, [good], expected_version=0)[0].event is good
+
+
+def test_an_event_at_the_append_time_shares_its_datetime_and_keeps_its_zone():
+    from datetime import datetime, timedelta, timezone
+
+    from cqrs_lab import SimulatedClock
+
+    clock = SimulatedClock()
+    store = InMemoryEventStore(clock)
+    at_append = OrderShipped(order_id=ORDER, version=1, occurred_at=clock.now().replace())
+    elsewhere = clock.now().astimezone(timezone(timedelta(hours=2)))  # same instant
+    other_zone = OrderShipped(order_id=UUID(int=7), version=1, occurred_at=elsewhere)
+    copy_of_now = datetime.fromisoformat(clock.now().isoformat())
+    assert copy_of_now is not clock.now()
+
+    first = store.append(ORDER, [at_append], expected_version=0)[0]
+    second = store.append(UUID(int=7), [other_zone], expected_version=0)[0]
+
+    assert at_append.occurred_at is first.recorded_at
+    assert other_zone.occurred_at is elsewhere  # equal instant, another zone: kept
+    assert other_zone.occurred_at.utcoffset() == timedelta(hours=2)
+    assert second.recorded_at is first.recorded_at  # the clock stood still
