@@ -6,33 +6,39 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import duckdb
 import numpy as np
+import pytest
 
-from cqrs_lab.read_side.columns import naive_utc_timestamps
+from cqrs_lab.read_side.columns import PANDAS_TIMESTAMPS_FROM, naive_utc_timestamps
 from cqrs_lab.read_side.table import Table
 
 INSTANT = datetime(2026, 12, 3, 4, 25, 0, 123456, tzinfo=UTC)
 
+#: A column short enough for Python arithmetic, and one long enough for pandas.
+COPIES = pytest.mark.parametrize("copies", [1, PANDAS_TIMESTAMPS_FROM])
 
-def test_aware_naive_and_offset_values_land_on_the_same_utc_instant():
+
+@COPIES
+def test_aware_naive_and_offset_values_land_on_the_same_utc_instant(copies):
     paris = timezone(timedelta(hours=1))
-    values = [INSTANT, INSTANT.replace(tzinfo=None), INSTANT.astimezone(paris)]
+    values = [INSTANT, INSTANT.replace(tzinfo=None), INSTANT.astimezone(paris)] * copies
 
     converted = naive_utc_timestamps(values)
 
     expected = np.datetime64("2026-12-03T04:25:00.123456", "us")
     assert converted.dtype == np.dtype("datetime64[us]")
-    assert list(converted) == [expected] * 3
+    assert list(converted) == [expected] * 3 * copies
 
 
-def test_values_outside_pandas_range_still_convert():
-    values = [datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+@COPIES
+def test_the_first_and_last_representable_instants_convert(copies):
+    values = [datetime(1, 1, 1), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)] * copies
 
     converted = naive_utc_timestamps(values)
 
     assert [str(v) for v in converted] == [
         "0001-01-01T00:00:00.000000",
         "9999-12-31T23:59:59.999999",
-    ]
+    ] * copies
 
 
 def test_anything_but_datetimes_is_left_to_the_general_path():
