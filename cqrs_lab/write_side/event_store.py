@@ -201,6 +201,13 @@ def _compact(event: DomainEvent, now: datetime, fields_sets: dict[type, list[set
         _untrack_if_acyclic(event)  # the long way: enums, frozen models held in `Any`
 
 
+def _stream_key(stream_id: object) -> object:
+    """The key a stream is filed under: a UUID's integer (hashed in C; ``UUID.__hash__``
+    is Python, and every append and load looks a stream up), anything else as itself
+    with its type (so no integer can pass for a UUID)."""
+    return stream_id.int if type(stream_id) is UUID else (type(stream_id), stream_id)
+
+
 StoreSubscriber = Callable[[list[RecordedEvent]], None]
 
 
@@ -216,7 +223,8 @@ class InMemoryEventStore:
     def __init__(self, clock: Clock | None = None) -> None:
         self.clock = clock or SystemClock()
         self._log: list[RecordedEvent] = []
-        self._streams: dict[UUID, list[RecordedEvent]] = {}
+        self._streams: dict[object, list[RecordedEvent]] = {}
+        """Each stream's records, by :func:`_stream_key` of its id, in order of first append."""
         self._subscribers: list[StoreSubscriber] = []
         self._fields_sets: dict[type, list[set[str]]] = {}
         self._last_time: datetime | None = None
@@ -239,7 +247,7 @@ class InMemoryEventStore:
 
     def stream_version(self, stream_id: UUID) -> int:
         """Current version of a stream (0 if it does not exist)."""
-        stream = self._streams.get(stream_id)
+        stream = self._streams.get(_stream_key(stream_id))
         return stream[-1].version if stream else 0
 
     def append(
@@ -269,7 +277,8 @@ class InMemoryEventStore:
     ) -> list[RecordedEvent]:
         if command_id is not None and command_id.int in self._commands:
             raise DuplicateCommandError(command_id, self.recorded_for(command_id))
-        stream = self._streams.get(stream_id)
+        key = _stream_key(stream_id)
+        stream = self._streams.get(key)
         actual = stream[-1].event.version if stream else 0  # stream_version, inlined
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
@@ -306,7 +315,8 @@ class InMemoryEventStore:
             self._commands[command_id.int] = recorded[0].position << 32 | len(recorded)
         self._log.extend(recorded)
         if stream is None:
-            self._streams[stream_id] = recorded.copy()  # the caller may change `recorded`
+            if recorded:
+                self._streams[key] = recorded.copy()  # the caller may change `recorded`
         else:
             stream.extend(recorded)
         if self._subscribers:
@@ -331,11 +341,11 @@ class InMemoryEventStore:
 
     def read_stream(self, stream_id: UUID, *, after_version: int = 0) -> list[RecordedEvent]:
         """One stream's events with version > ``after_version``, in order ([] if unknown)."""
-        return self._streams.get(stream_id, [])[after_version:]
+        return self._streams.get(_stream_key(stream_id), [])[after_version:]
 
     def stream_ids(self) -> list[UUID]:
         """Every stream id, in order of first append."""
-        return list(self._streams)
+        return [stream[0].stream_id for stream in self._streams.values()]
 
     def subscribe(self, subscriber: StoreSubscriber) -> Callable[[], None]:
         """Call ``subscriber(recorded_events)`` after every append; returns an unsubscribe."""

@@ -62,20 +62,21 @@ class KeptAggregates(Generic[A]):
         """Events applied by the last :meth:`get` (what a test of load cost reads)."""
         self.unsnapshotted: dict[UUID, str] = {}
         """Aggregates whose state the snapshot store could not hold, and why."""
-        self._kept: dict[UUID, A] = {}
-        self._snapshotted: dict[UUID, int] = {}
+        # Both keyed by the id's integer: hashed in C, where UUID.__hash__ is Python.
+        self._kept: dict[int, A] = {}
+        self._snapshotted: dict[int, int] = {}
         self._lock = threading.Lock()
 
     def get(self, aggregate_id: UUID) -> A:
         """The aggregate as its stream says now. Raises :class:`AggregateNotFoundError`."""
         with self._lock:
-            aggregate = self._kept.pop(aggregate_id, None)  # one caller holds a copy
+            aggregate = self._kept.pop(aggregate_id.int, None)  # one caller holds a copy
         if aggregate is None:
             aggregate, newer = restore(
                 self.aggregate_type, aggregate_id, self.snapshots, self.event_store
             )
             with self._lock:
-                self._snapshotted.setdefault(aggregate_id, aggregate.version)
+                self._snapshotted.setdefault(aggregate_id.int, aggregate.version)
         else:
             newer = self.event_store.read_stream(aggregate_id, after_version=aggregate.version)
         self.replayed = len(newer)
@@ -98,7 +99,7 @@ class KeptAggregates(Generic[A]):
         """Keep ``aggregate`` (unchanged, or just saved) for the next load."""
         self._snapshot_if_due(aggregate)
         with self._lock:
-            self._kept[aggregate.id] = aggregate
+            self._kept[aggregate.id.int] = aggregate
 
     def _snapshot_if_due(self, aggregate: A, last: RecordedEvent | None = None) -> None:
         """Snapshot ``aggregate`` if it is ``every`` events past its last snapshot, and a
@@ -113,10 +114,10 @@ class KeptAggregates(Generic[A]):
         if aggregate.has_pending_events:
             return
         with self._lock:
-            last_snapshot = self._snapshotted.get(aggregate.id, 0)
+            last_snapshot = self._snapshotted.get(aggregate.id.int, 0)
             if aggregate.version - last_snapshot < max(self.every, last_snapshot // 4):
                 return
-            self._snapshotted[aggregate.id] = aggregate.version
+            self._snapshotted[aggregate.id.int] = aggregate.version
         if last is None:  # its last event proves which history the snapshot is of
             stored = self.event_store.read_stream(aggregate.id, after_version=aggregate.version - 1)
             last = stored[0]
