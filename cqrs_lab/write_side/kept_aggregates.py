@@ -97,9 +97,21 @@ class KeptAggregates(Generic[A]):
 
     def keep(self, aggregate: A) -> None:
         """Keep ``aggregate`` (unchanged, or just saved) for the next load."""
+        key = aggregate.id.int
+        with self._lock:
+            if not self._due(aggregate):  # the usual case: one lock, kept at once
+                self._kept[key] = aggregate
+                return
         self._snapshot_if_due(aggregate)
         with self._lock:
-            self._kept[aggregate.id.int] = aggregate
+            self._kept[key] = aggregate
+
+    def _due(self, aggregate: A) -> bool:
+        """Whether :meth:`_snapshot_if_due` would take a snapshot now (under the lock)."""
+        last_snapshot = self._snapshotted.get(aggregate.id.int, 0)
+        return not aggregate.has_pending_events and aggregate.version - last_snapshot >= max(
+            self.every, last_snapshot // 4
+        )
 
     def _snapshot_if_due(self, aggregate: A, last: RecordedEvent | None = None) -> None:
         """Snapshot ``aggregate`` if it is ``every`` events past its last snapshot, and a
@@ -111,11 +123,8 @@ class KeptAggregates(Generic[A]):
         for a million-event lab). Spacing snapshots by a quarter of the version keeps the
         total copying proportional to the stream, and a load replays at most a fifth of it.
         """
-        if aggregate.has_pending_events:
-            return
         with self._lock:
-            last_snapshot = self._snapshotted.get(aggregate.id.int, 0)
-            if aggregate.version - last_snapshot < max(self.every, last_snapshot // 4):
+            if not self._due(aggregate):
                 return
             self._snapshotted[aggregate.id.int] = aggregate.version
         if last is None:  # its last event proves which history the snapshot is of
