@@ -26,6 +26,7 @@ import gc
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
 from contextlib import contextmanager
+from itertools import compress
 from operator import attrgetter
 from typing import Any, ClassVar
 from uuid import UUID
@@ -217,12 +218,12 @@ class TableRows(dict[Hashable, Row]):
         unread = self.keys() - self.looked_up
         if unread:  # set without being read: a stored row there is replaced, not doubled
             self.stored.update(self.table.fetch(self.con, unread))
-        stored = self.stored
-        if not stored:
-            self.table.insert(self.con, self.values())
-            return
-        self.table.upsert(self.con, [row for key, row in self.items() if key in stored])
-        self.table.insert(self.con, [row for key, row in self.items() if key not in stored])
+        # The stored rows are taken out (few, by key), so the rest are the new rows as
+        # they are: no look-up per row, which for UUID keys would run Python's hash.
+        loaded = [dict.pop(self, key) for key in self.stored if dict.__contains__(self, key)]
+        if loaded:
+            self.table.upsert(self.con, loaded)
+        self.table.insert(self.con, self.values())
 
 
 class NewTableRows(dict[Hashable, Row]):
@@ -435,15 +436,20 @@ class TablesProjection(Projection):
                 for name, key in self.keys_of(recorded.event).items():
                     named[name].add(key)
             return named
-        # By field names, decided once per event type; a table whose key field every event
-        # of the batch has takes its keys in one pass of C code (map over a getter).
+        # By field names, decided once per event type; each table's events and keys are
+        # picked in C code (compress and map over a getter), not a Python loop.
         events = [recorded.event for recorded in batch]
-        kinds = set(map(type, events))
+        types = list(map(type, events))
+        kinds = set(types)
         for table in tables:
             having = {kind for kind in kinds if table.key in getattr(kind, "model_fields", {})}
             if not having:
                 continue
-            named = events if having == kinds else [e for e in events if type(e) in having]
+            named = (
+                events
+                if having == kinds
+                else list(compress(events, map(having.__contains__, types)))
+            )
             keys = list(map(attrgetter(table.key), named))
             # One entry per key, found by a key that hashes in C (see _dict_keys).
             wanted[table.name] = dict(zip(_dict_keys(keys), keys)).values()
