@@ -178,7 +178,7 @@ class TableRows(dict[Hashable, Row]):
         if not wanted:
             return
         self.looked_up |= wanted
-        found = self.table.fetch(self.con, wanted)
+        found = _under_given_keys(self.table.fetch(self.con, wanted), wanted)
         self.update(found)
         self.stored.update(found)
 
@@ -388,6 +388,24 @@ def _folds_itself(projection: Projection) -> bool:
 def _index_of(event: DomainEvent, events: list[DomainEvent], start: int) -> int:
     """Where ``event`` (the very object) sits in ``events``, searching from ``start``."""
     return next(i for i in range(start, len(events)) if events[i] is event)
+
+
+def _under_given_keys(found: dict[Any, Row], wanted: set[Hashable]) -> dict[Any, Row]:
+    """``found`` keyed by the very objects of ``wanted`` its keys equal.
+
+    DuckDB hands back each UUID as a new object. A fold looks rows up by its events' own
+    key objects, and a dict confirms a hit on an equal object that is not the same one
+    with ``UUID.__eq__``, Python code, on every look-up of the batch; matched here once
+    (through the integers, see :func:`_dict_keys`), each look-up is an identity check.
+    """
+    if not found:
+        return found
+    given = list(wanted)
+    ids = _dict_keys(given)
+    if ids is given:  # not UUIDs: their own equality is what it is
+        return found
+    by_id = dict(zip(ids, given))
+    return {by_id.get(key.int, key): row for key, row in found.items()}
 
 
 def _dict_keys(keys: list[Hashable]) -> list[Hashable]:

@@ -1,4 +1,4 @@
-"""TableRows.write: rows a batch loaded are updated, new rows inserted, none doubled."""
+"""TableRows: rows a batch loaded are updated, new rows inserted, none doubled."""
 
 from __future__ import annotations
 
@@ -53,3 +53,15 @@ def test_a_new_row_under_a_stored_key_it_never_looked_at_is_not_doubled():
     rows.write()
 
     assert con.execute("SELECT id, count FROM tallies").fetchall() == [(key(0), 9)]
+
+
+def test_loaded_rows_are_held_under_the_batchs_own_key_objects():
+    con = stored_table(100)
+    wanted = [UUID(int=n + 1, version=4) for n in range(100)]  # equal to, not, DuckDB's
+
+    rows = TableRows(TABLE, con)
+    rows.load(wanted)
+
+    assert len(rows) == 100
+    held = {id(key) for key in rows}
+    assert held == {id(key) for key in wanted}
