@@ -140,44 +140,18 @@ def _untrack_if_acyclic(model: BaseModel) -> bool:
     return True
 
 
-def _same_time(time: datetime, known: datetime | None) -> datetime:
-    """``known`` if it is the very same time as ``time`` (same clock reading, same time
-    zone object), else ``time``.
-
-    A lab's simulated clock stands still between ticks, so most events and appends carry
-    one instant, yet each reading is a datetime of its own: 48 bytes per stored event and
-    per append, a tenth of a stored stock event. Sharing equal readings, as
-    :func:`share_fields_set` shares field-name sets, changes nothing observable: a datetime
-    is immutable. Equal instants in another zone, or another ``fold``, are not the same.
-    """
-    if (
-        known is not None
-        and time == known
-        and time.tzinfo is known.tzinfo
-        and time.fold == known.fold
-        and type(time) is type(known)
-    ):
-        return known
-    return time
-
-
 _SET_FIELDS_SET = BaseModel.__pydantic_fields_set__.__set__  # type: ignore[attr-defined]
 
 
-def _compact(event: DomainEvent, now: datetime, fields_sets: dict[type, list[set[str]]]) -> None:
+def _compact(event: DomainEvent, fields_sets: dict[type, list[set[str]]]) -> None:
     """Put an event in the form the store keeps: its field-name sets shared with equal
-    ones stored before (:func:`share_fields_set`), its time shared with the append's when
-    it is the same (:func:`_same_time`), and off the collector's list if it cannot be in a
-    cycle (:func:`_untrack_if_acyclic`).
+    ones stored before (:func:`share_fields_set`), and off the collector's list if it
+    cannot be in a cycle (:func:`_untrack_if_acyclic`).
 
     Every stored event passes here, so an event without sub-models (all but an order's
     first) takes a short way to the same result: its type's usual field-name set, and one
     look at the types of its values.
     """
-    fields = event.__dict__
-    occurred = fields.get("occurred_at")
-    if occurred is not now and type(occurred) is datetime and _same_time(occurred, now) is now:
-        fields["occurred_at"] = now
     kind = type(event)
     if nested_model_fields(kind):
         share_fields_set(event, fields_sets)
@@ -190,6 +164,7 @@ def _compact(event: DomainEvent, now: datetime, fields_sets: dict[type, list[set
             _SET_FIELDS_SET(event, known[0])
         else:
             share_fields_set(event, fields_sets)
+    fields = event.__dict__
     if (
         not event.__pydantic_private__
         and not event.__pydantic_extra__
@@ -227,9 +202,6 @@ class InMemoryEventStore:
         """Each stream's records, by :func:`_stream_key` of its id, in order of first append."""
         self._subscribers: list[StoreSubscriber] = []
         self._fields_sets: dict[type, list[set[str]]] = {}
-        self._last_time: datetime | None = None
-        """The time last stored: an equal one is stored as this same object (see
-        :func:`_same_time`)."""
         self._commands: dict[int, int] = {}
         """``command_id.int`` -> ``first_position << 32 | count`` of the append it caused:
         two small ints per command, not a tuple of records, since every command stays here."""
@@ -282,7 +254,7 @@ class InMemoryEventStore:
         actual = stream[-1].event.version if stream else 0  # stream_version, inlined
         if actual != expected_version:
             raise ConcurrencyError(stream_id, expected_version, actual)
-        now = self._last_time = _same_time(self.clock.now(), self._last_time)
+        now = self.clock.now()
         position = len(self._log)
         version = expected_version
         new_record = object.__new__
@@ -303,7 +275,7 @@ class InMemoryEventStore:
                 raise ValueError(
                     f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
                 )
-            _compact(event, now, fields_sets)
+            _compact(event, fields_sets)
             record = new_record(RecordedEvent)
             _SET_POSITION(record, position)
             _SET_STREAM_ID(record, stream_id)

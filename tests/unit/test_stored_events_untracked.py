@@ -82,23 +82,22 @@ def test_a_refused_append_leaves_the_events_usable():
     assert store.append(ORDER, [good], expected_version=0)[0].event is good
 
 
-def test_an_event_at_the_append_time_shares_its_datetime_and_keeps_its_zone():
-    from datetime import datetime, timedelta, timezone
 
-    from cqrs_lab import SimulatedClock
+def test_each_stored_event_keeps_the_fields_it_was_given():
+    """The store shares one field-name set per distinct set, never another event's."""
+    from datetime import datetime, timezone
 
-    clock = SimulatedClock()
-    store = InMemoryEventStore(clock)
-    at_append = OrderShipped(order_id=ORDER, version=1, occurred_at=clock.now().replace())
-    elsewhere = clock.now().astimezone(timezone(timedelta(hours=2)))  # same instant
-    other_zone = OrderShipped(order_id=UUID(int=7), version=1, occurred_at=elsewhere)
-    copy_of_now = datetime.fromisoformat(clock.now().isoformat())
-    assert copy_of_now is not clock.now()
+    store = InMemoryEventStore()
+    given_time = OrderShipped(
+        order_id=ORDER, version=1, occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc)
+    )
+    defaulted = OrderShipped(order_id=UUID(int=7), version=1)
+    again = OrderShipped(order_id=UUID(int=8), version=1)
+    for event in (given_time, defaulted, again):
+        store.append(event.order_id, [event], expected_version=0)
 
-    first = store.append(ORDER, [at_append], expected_version=0)[0]
-    second = store.append(UUID(int=7), [other_zone], expected_version=0)[0]
-
-    assert at_append.occurred_at is first.recorded_at
-    assert other_zone.occurred_at is elsewhere  # equal instant, another zone: kept
-    assert other_zone.occurred_at.utcoffset() == timedelta(hours=2)
-    assert second.recorded_at is first.recorded_at  # the clock stood still
+    stored = [r.event for r in store.read_all()]
+    assert stored[0].model_fields_set == {"order_id", "version", "occurred_at"}
+    assert stored[1].model_fields_set == {"order_id", "version"}
+    assert stored[1].__pydantic_fields_set__ is stored[2].__pydantic_fields_set__
+    assert all(not gc.is_tracked(event) for event in stored)
