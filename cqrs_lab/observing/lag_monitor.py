@@ -21,6 +21,7 @@ import pandas as pd
 
 from cqrs_lab.observing.lag import Lag
 from cqrs_lab.read_side.projector import Projector
+from cqrs_lab.write_side.event_source import EventSource
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
@@ -57,6 +58,12 @@ class LagMonitor:
         self._alerted = array("q")
         self._crossed = array("I")
         self._thresholds: list[tuple[str, float]] = []
+        # The oldest unprojected event's time, for the (source, position) it was read at.
+        self._oldest_key: tuple[EventSource, int] | None = None
+        self._oldest_at: datetime | None = None
+        # The last reading's time, and it in microseconds since 1970.
+        self._last_now: datetime | None = None
+        self._last_at = 0
 
     @property
     def samples(self) -> Sequence[Lag]:
@@ -69,19 +76,46 @@ class LagMonitor:
         return _Alerts(self)
 
     def sample(self) -> Lag:
-        """Measure the lag now, remember it, and record an alert if a threshold is passed."""
-        lag = self.projector.lag()
+        """Measure the lag now, remember it, and record an alert if a threshold is passed.
+
+        The same reading as ``projector.lag()``, taken in a few dictionary and list looks:
+        the lab takes one after every command. The one read from the source, the oldest
+        unprojected event's time, is done once per checkpoint position (a stored event's
+        time never changes), not once per reading.
+        """
+        projector = self.projector
+        source, position = projector.source, projector.position
+        head, now = source.head, projector.clock.now()
+        seconds = 0.0
+        if position < head:
+            oldest = self._oldest_unprojected_at(source, position)
+            if oldest is not None:
+                seconds = max((now - oldest).total_seconds(), 0.0)
+        lag = Lag(now, head, position, head - position, seconds, len(projector.dead_letters.open))
         index = len(self._head)
-        self._at.append((lag.at - _EPOCH) // _MICROSECOND)
-        self._head.append(lag.head)
-        self._position.append(lag.position)
-        self._seconds.append(lag.seconds_behind)
+        if now != self._last_now:  # a simulated clock stands still between its ticks
+            self._last_now, self._last_at = now, (now - _EPOCH) // _MICROSECOND
+        self._at.append(self._last_at)
+        self._head.append(head)
+        self._position.append(position)
+        self._seconds.append(seconds)
         self._dead_letters.append(lag.dead_letters)
         if self.max_events_behind is not None and lag.events_behind > self.max_events_behind:
             self._alert(index, "events", self.max_events_behind)
-        elif self.max_seconds_behind is not None and lag.seconds_behind > self.max_seconds_behind:
+        elif self.max_seconds_behind is not None and seconds > self.max_seconds_behind:
             self._alert(index, "seconds", self.max_seconds_behind)
         return lag
+
+    def _oldest_unprojected_at(self, source: EventSource, position: int) -> datetime | None:
+        """When the first event after ``position`` was recorded (read once per source and
+        position; None if the source has nothing there)."""
+        key = (source, position)
+        if self._oldest_key != key:
+            oldest = source.read_all(after=position, limit=1)
+            if not oldest:
+                return None
+            self._oldest_key, self._oldest_at = key, oldest[0].recorded_at
+        return self._oldest_at
 
     def _alert(self, index: int, kind: str, threshold: float) -> None:
         crossed = (kind, threshold)
