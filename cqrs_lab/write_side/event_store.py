@@ -11,7 +11,7 @@ and a unique key in a database).
 
 from __future__ import annotations
 
-import ctypes
+import sys
 import threading
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -96,13 +96,18 @@ _SET_POSITION, _SET_STREAM_ID, _SET_RECORDED_AT, _SET_EVENT = (
 
 
 def _untracker() -> Callable[[object], None]:
-    """CPython's ``PyObject_GC_UnTrack``, or a no-op where there is none."""
-    pythonapi = getattr(ctypes, "pythonapi", None)
-    if pythonapi is None:  # pragma: no cover - not CPython
+    """CPython's ``PyObject_GC_UnTrack``, or a no-op anywhere it cannot be had (another
+    Python, a build without ctypes): untracking only saves the collector work."""
+    try:
+        if sys.implementation.name != "cpython":
+            raise AttributeError(sys.implementation.name)
+        import ctypes
+
+        untrack = ctypes.pythonapi.PyObject_GC_UnTrack
+        untrack.argtypes = [ctypes.py_object]
+        untrack.restype = None
+    except (ImportError, AttributeError, OSError):  # pragma: no cover - not CPython
         return lambda obj: None
-    untrack = pythonapi.PyObject_GC_UnTrack
-    untrack.argtypes = [ctypes.py_object]
-    untrack.restype = None
     return untrack
 
 
@@ -111,6 +116,27 @@ _untrack = _untracker()
 #: Field values that hold no reference back to anything: an event made of them (and of
 #: frozen models made of them) can never be part of a reference cycle.
 _ACYCLIC = frozenset({str, int, float, bool, type(None), UUID, datetime, date, Decimal})
+
+
+_CLOSED_TYPES: dict[type, bool] = {}
+
+
+def _is_closed(kind: type[BaseModel]) -> bool:
+    """Whether no instance of model type ``kind`` can ever be given a new reference after it
+    is built: frozen, no private attributes, no extra fields (decided once per type).
+
+    A learner's event class that is not frozen, or keeps a private cache, could later be
+    handed a list holding itself: such events stay on the collector's list.
+    """
+    closed = _CLOSED_TYPES.get(kind)
+    if closed is None:
+        config = kind.model_config
+        closed = _CLOSED_TYPES[kind] = bool(
+            config.get("frozen")
+            and config.get("extra") != "allow"
+            and not getattr(kind, "__private_attributes__", None)
+        )
+    return closed
 
 
 def _untrack_if_acyclic(model: BaseModel) -> bool:
@@ -122,18 +148,17 @@ def _untrack_if_acyclic(model: BaseModel) -> bool:
     (every one of them walked every stored event). The store keeps events for good and
     they are immutable, so there is nothing for the collector to find in them: reference
     counting still frees them when the store goes. An event that could be part of a cycle
-    (a list, a mutable model, a private attribute: anything but plain values and frozen
-    models of plain values) stays tracked, so no cycle is ever left uncollected.
+    (a list, a model that is not frozen, private attributes or extras: anything but plain
+    values and closed models of plain values, see :func:`_is_closed`) stays tracked, so no
+    cycle is ever left uncollected.
     """
-    if model.__pydantic_private__ or model.__pydantic_extra__:
+    if not _is_closed(type(model)) or model.__pydantic_private__ or model.__pydantic_extra__:
         return False
     fields = model.__dict__
     for value in fields.values():
         if type(value) in _ACYCLIC or isinstance(value, Enum):
             continue
-        if not (isinstance(value, BaseModel) and value.model_config.get("frozen")):
-            return False
-        if not _untrack_if_acyclic(value):
+        if not isinstance(value, BaseModel) or not _untrack_if_acyclic(value):
             return False
     _untrack(fields)
     _untrack(model)
@@ -143,20 +168,23 @@ def _untrack_if_acyclic(model: BaseModel) -> bool:
 _SET_FIELDS_SET = BaseModel.__pydantic_fields_set__.__set__  # type: ignore[attr-defined]
 
 
-def _compact(event: DomainEvent, fields_sets: dict[type, list[set[str]]]) -> None:
+def _compact(event: DomainEvent, fields_sets: dict[type, list[set[str]]]) -> bool:
     """Put an event in the form the store keeps: its field-name sets shared with equal
     ones stored before (:func:`share_fields_set`), and off the collector's list if it
-    cannot be in a cycle (:func:`_untrack_if_acyclic`).
+    cannot be in a cycle (:func:`_untrack_if_acyclic`); returns whether it is off it.
 
     Every stored event passes here, so an event without sub-models (all but an order's
     first) takes a short way to the same result: its type's usual field-name set, and one
     look at the types of its values.
     """
     kind = type(event)
+    if not _is_closed(kind):
+        # Setting a field of an event that is not frozen adds to its field-name set: a set
+        # shared with other events would change theirs too. It is kept as it came.
+        return False
     if nested_model_fields(kind):
         share_fields_set(event, fields_sets)
-        _untrack_if_acyclic(event)
-        return
+        return _untrack_if_acyclic(event)
     fields_set = event.__pydantic_fields_set__
     known = fields_sets.get(kind)
     if known is None or known[0] is not fields_set:
@@ -172,15 +200,16 @@ def _compact(event: DomainEvent, fields_sets: dict[type, list[set[str]]]) -> Non
     ):
         _untrack(fields)
         _untrack(event)
-    else:
-        _untrack_if_acyclic(event)  # the long way: enums, frozen models held in `Any`
+        return True
+    return _untrack_if_acyclic(event)  # the long way: enums, frozen models held in `Any`
 
 
 def _stream_key(stream_id: object) -> object:
     """The key a stream is filed under: a UUID's integer (hashed in C; ``UUID.__hash__``
     is Python, and every append and load looks a stream up), anything else as itself
-    with its type (so no integer can pass for a UUID)."""
-    return stream_id.int if type(stream_id) is UUID else (type(stream_id), stream_id)
+    with its type (so no integer can pass for a UUID). A UUID subclass (a ``uuid7`` from
+    another package, say) files under the same key as the plain UUID it equals."""
+    return stream_id.int if isinstance(stream_id, UUID) else (type(stream_id), stream_id)
 
 
 StoreSubscriber = Callable[[list[RecordedEvent]], None]
@@ -275,14 +304,16 @@ class InMemoryEventStore:
                 raise ValueError(
                     f"{type(event).__name__} belongs to {event.aggregate_id}, not stream {stream_id}"
                 )
-            _compact(event, fields_sets)
             record = new_record(RecordedEvent)
             _SET_POSITION(record, position)
             _SET_STREAM_ID(record, stream_id)
             _SET_RECORDED_AT(record, now)
             _SET_EVENT(record, event)
-            _untrack(record)  # holds an int, a UUID, a datetime and the event: no cycle
             recorded.append(record)
+        for record in recorded:  # every check passed: now the batch is kept
+            if _compact(record.event, fields_sets):
+                # An int, a UUID, a datetime and an event that cannot lead back: no cycle.
+                _untrack(record)
         if command_id is not None and recorded:
             self._commands[command_id.int] = recorded[0].position << 32 | len(recorded)
         self._log.extend(recorded)

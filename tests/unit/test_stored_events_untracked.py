@@ -8,7 +8,12 @@ tracked. Either way, reference counting frees them when the store goes.
 
 import gc
 import weakref
+from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
+
+import pytest
+from pydantic import ConfigDict, PrivateAttr
 
 from cqrs_lab import InMemoryEventStore
 from cqrs_lab.messaging.messages import DomainEvent
@@ -32,7 +37,9 @@ class Noted(DomainEvent):
 
 def test_stored_events_their_models_and_records_are_untracked():
     store = InMemoryEventStore()
-    created = OrderCreated(order_id=ORDER, version=1, customer_id=CUSTOMER, shipping_address=ADDRESS)
+    created = OrderCreated(
+        order_id=ORDER, version=1, customer_id=CUSTOMER, shipping_address=ADDRESS
+    )
     shipped = OrderShipped(order_id=ORDER, version=2)
     assert gc.is_tracked(created) and gc.is_tracked(shipped)
 
@@ -82,14 +89,11 @@ def test_a_refused_append_leaves_the_events_usable():
     assert store.append(ORDER, [good], expected_version=0)[0].event is good
 
 
-
 def test_each_stored_event_keeps_the_fields_it_was_given():
     """The store shares one field-name set per distinct set, never another event's."""
-    from datetime import datetime, timezone
-
     store = InMemoryEventStore()
     given_time = OrderShipped(
-        order_id=ORDER, version=1, occurred_at=datetime(2026, 1, 1, tzinfo=timezone.utc)
+        order_id=ORDER, version=1, occurred_at=datetime(2026, 1, 1, tzinfo=UTC)
     )
     defaulted = OrderShipped(order_id=UUID(int=7), version=1)
     again = OrderShipped(order_id=UUID(int=8), version=1)
@@ -101,3 +105,85 @@ def test_each_stored_event_keeps_the_fields_it_was_given():
     assert stored[1].model_fields_set == {"order_id", "version"}
     assert stored[1].__pydantic_fields_set__ is stored[2].__pydantic_fields_set__
     assert all(not gc.is_tracked(event) for event in stored)
+
+
+class Thing(DomainEvent):
+    """A learner's event: frozen like every DomainEvent unless its class says otherwise."""
+
+    thing_id: UUID
+    payload: Any = None
+
+    @property
+    def aggregate_id(self) -> UUID:
+        return self.thing_id
+
+
+class UnfrozenThing(Thing):
+    model_config = ConfigDict(frozen=False)
+
+
+class CachingThing(Thing):
+    _cache: Any = PrivateAttr()
+
+
+def _point_back(event: Thing) -> None:
+    if isinstance(event, CachingThing):
+        event._cache = {"self": event}
+    else:
+        event.payload = [event]
+
+
+@pytest.mark.parametrize("kind", [UnfrozenThing, CachingThing], ids=["not frozen", "private"])
+def test_an_event_whose_class_lets_it_change_later_stays_tracked_and_is_collected(kind):
+    """Its value may point back at it after the append: the collector must still see it."""
+    store = InMemoryEventStore()
+    thing = kind(thing_id=ORDER, version=1)
+    [record] = store.append(ORDER, [thing], expected_version=0)
+    assert gc.is_tracked(thing) and gc.is_tracked(record)
+
+    _point_back(thing)
+    gone = weakref.ref(thing)
+    del thing, record, store
+    gc.collect()
+    assert gone() is None
+
+
+def test_the_record_of_a_tracked_event_stays_tracked_too():
+    """A list in the event can be handed the record: a cycle through the record."""
+    store = InMemoryEventStore()
+    noted = Noted(note_id=ORDER, version=1, tags=[])
+    [record] = store.append(ORDER, [noted], expected_version=0)
+    assert gc.is_tracked(record)
+
+    noted.tags.append(record)
+    gone = weakref.ref(noted)
+    del noted, record, store
+    gc.collect()
+    assert gone() is None
+
+
+def test_changing_an_unfrozen_stored_event_leaves_the_others_field_sets_alone():
+    store = InMemoryEventStore()
+    first = UnfrozenThing(thing_id=UUID(int=1), version=1)
+    second = UnfrozenThing(thing_id=UUID(int=2), version=1)
+    store.append(first.thing_id, [first], expected_version=0)
+    store.append(second.thing_id, [second], expected_version=0)
+
+    first.payload = 5
+    assert "payload" in first.model_fields_set
+    assert second.model_fields_set == {"thing_id", "version"}
+
+
+def test_a_uuid_subclass_names_the_same_stream_as_the_uuid_it_equals():
+    """A uuid7 from another package is a UUID subclass: one id, one stream, one version check."""
+
+    class OtherUUID(UUID):
+        __slots__ = ()
+
+    store = InMemoryEventStore()
+    store.append(
+        OtherUUID(int=ORDER.int), [OrderShipped(order_id=ORDER, version=1)], expected_version=0
+    )
+    assert [r.event.version for r in store.read_stream(ORDER)] == [1]
+    with pytest.raises(Exception, match="expected version 0"):
+        store.append(ORDER, [OrderShipped(order_id=ORDER, version=1)], expected_version=0)
