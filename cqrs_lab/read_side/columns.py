@@ -64,22 +64,32 @@ def naive_utc_timestamps(values: Sequence[Any]) -> np.ndarray | None:
     if len(values) < PANDAS_TIMESTAMPS_FROM:
         return _timestamps_one_by_one(values)
     try:
-        converted = pd.to_datetime(pd.Series(values, dtype=object), utc=True)
+        # No cache: pandas' cache takes the two readings of a repeated hour at the end of
+        # daylight saving time (equal, but an hour apart in UTC) for one, and gave NaT.
+        converted = pd.to_datetime(pd.Series(values, dtype=object), utc=True, cache=False)
         return converted.dt.tz_localize(None).to_numpy("datetime64[us]")
-    except (ValueError, OverflowError):  # pandas' OutOfBoundsDatetime is a ValueError
+    except (ValueError, OverflowError, TypeError, AttributeError):
+        # Out of pandas' range (OutOfBoundsDatetime is a ValueError), or a tzinfo pandas
+        # cannot read: the Python way says what is wrong, or converts it.
         return _timestamps_one_by_one(values)
 
 
 def _timestamps_one_by_one(values: Sequence[datetime]) -> np.ndarray:
-    """:func:`naive_utc_timestamps` in Python arithmetic, each distinct value once."""
+    """:func:`naive_utc_timestamps` in Python arithmetic, each distinct value once.
+
+    A value's second reading of a repeated hour (``fold=1``) equals its first one as a dict
+    key, an hour apart in UTC: it is converted on its own, never shared.
+    """
     micros: dict[datetime, int] = {}
     out: list[int] = []
     append = out.append
     for value in values:
-        m = micros.get(value)
+        m = None if value.fold else micros.get(value)
         if m is None:
             epoch = _NAIVE_EPOCH if value.tzinfo is None else _AWARE_EPOCH
-            m = micros[value] = (value - epoch) // _MICROSECOND
+            m = (value - epoch) // _MICROSECOND
+            if not value.fold:
+                micros[value] = m
         append(m)
     return np.array(out, dtype=np.int64).view("datetime64[us]")
 

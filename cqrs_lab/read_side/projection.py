@@ -405,7 +405,10 @@ def _under_given_keys(found: dict[Any, Row], wanted: set[Hashable]) -> dict[Any,
     if ids is given:  # not UUIDs: their own equality is what it is
         return found
     by_id = dict(zip(ids, given))
-    return {by_id.get(key.int, key): row for key, row in found.items()}
+    return {
+        (by_id.get(key.int, key) if isinstance(key, UUID) else key): row
+        for key, row in found.items()
+    }
 
 
 def _dict_keys(keys: list[Hashable]) -> list[Hashable]:

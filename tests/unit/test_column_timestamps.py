@@ -60,3 +60,21 @@ def test_many_rows_store_each_created_at_exactly():
     assert [at for (at,) in stored] == [
         (INSTANT + n * step).replace(tzinfo=None) for n in range(1000)
     ]
+
+
+@pytest.mark.parametrize("pairs", [1, 100, PANDAS_TIMESTAMPS_FROM // 2])
+def test_both_readings_of_a_repeated_hour_keep_their_own_instant(pairs):
+    """1:30 on the night New York's clocks go back happens twice, an hour apart (``fold``):
+    equal as Python values, so a cache keyed by them would give both the same instant."""
+    from zoneinfo import ZoneInfo
+
+    first = datetime(2026, 11, 1, 1, 30, tzinfo=ZoneInfo("America/New_York"))
+    values = [first, first.replace(fold=1)] * pairs
+
+    converted = naive_utc_timestamps(values)
+
+    assert [str(v) for v in converted[:2]] == [
+        "2026-11-01T05:30:00.000000",
+        "2026-11-01T06:30:00.000000",
+    ]
+    assert len(set(converted[0::2])) == 1 and len(set(converted[1::2])) == 1
