@@ -192,9 +192,15 @@ class EventCodec:
         except TypeError:  # bytes from a driver that returns them
             joined = ",".join([_text(text) for text in texts])
         try:
-            return adapter.validate_json("[" + joined + "]")
+            events = adapter.validate_json("[" + joined + "]")
         except ValidationError:
+            events = None
+        if events is None or len(events) != len(indexes):
+            # A row that fails, or one whose text holds two events (`{..},{..}`: it would
+            # shift every later event of the group one position on): one at a time, so the
+            # error names the position.
             return [self._decode_one(rows[index][0], topic, rows[index][5]) for index in indexes]
+        return events
 
     def _upcast(self, row: tuple) -> DomainEvent:
         position, _, _, topic, version, data = row

@@ -152,6 +152,20 @@ def test_a_stored_event_that_no_longer_validates_is_named_by_its_position(tmp_pa
     assert "position 2 (cqrs_lab.orders.events:OrderItemAdded)" in str(refused.value)
 
 
+def test_a_stored_text_holding_two_events_is_named_not_shifted_into_the_next(tmp_path):
+    """Events of one type are validated together as one JSON list; a row whose text holds
+    two objects must not hand every later event of its type one position on."""
+    path = tmp_path / "events.sqlite"
+    with SQLiteEventStore(path) as store:
+        store.append(ORDER, ada_orders_an_armchair(), expected_version=0)
+    with sqlite3.connect(path) as database:
+        database.execute("UPDATE events SET data = data || ',' || data WHERE position = 2")
+    database.close()
+    with SQLiteEventStore(path) as store, pytest.raises(StoredEventError) as refused:
+        store.read_all()
+    assert refused.value.position == 2
+
+
 def test_the_tables_are_readable_sql_for_a_learner(postgres_dsn):
     with PostgresEventStore(postgres_dsn) as store:
         store.append(ORDER, ada_orders_an_armchair(), expected_version=0)
