@@ -93,11 +93,16 @@ def notebooks() -> None:
             _execute(notebook)
 
 
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
 def _drop_run_noise(notebook: Path) -> None:
     """Remove what changes every run without changing what a learner reads: nbconvert's
     per-cell execution timestamps, and the saved widget state, whose models get random ids
-    on each run (hundreds of kilobytes of diff for the playground). A widget's output keeps
-    its plain-text view; nbval never compares widget views (their ids are random). A cell's
+    on each run (hundreds of kilobytes of diff for the playground). Without that state a
+    stored widget view would open as "Error displaying widget: model not found", so a
+    widget's output keeps only its plain-text form until the cell is run; nbval never
+    compares widget views (their ids are random). A cell's
     printed text is kept as one block per stream: how the kernel happened to split it into
     messages differs from run to run (nbval joins them before comparing, too)."""
     import json
@@ -108,6 +113,8 @@ def _drop_run_noise(notebook: Path) -> None:
         cell.get("metadata", {}).pop("execution", None)
         if "outputs" in cell:
             cell["outputs"] = _joined_streams(cell["outputs"])
+            for output in cell["outputs"]:
+                output.get("data", {}).pop(WIDGET_VIEW, None)
     notebook.write_text(json.dumps(content, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -115,14 +115,20 @@ def test_an_executed_notebook_keeps_its_install_cell_as_run(monkeypatch, copy):
     assert "@v0.2.0" in "".join(refreshed["cells"][0]["source"])
 
 
-def test_re_execution_drops_the_widget_state_and_the_timestamps(tmp_path):
+def test_re_execution_drops_the_widget_state_its_views_and_the_timestamps(tmp_path):
     """Widget models get random ids every run: their saved state would be a diff each time."""
     notebook = tmp_path / "n.ipynb"
     cell = {"cell_type": "code", "id": "a", "metadata": {"execution": {"t": 1}, "tags": ["x"]}}
+    view = {"model_id": "4f3c", "version_major": 2, "version_minor": 0}
+    data = {
+        "text/plain": ["Button(description='Go')"],
+        "application/vnd.jupyter.widget-view+json": view,
+    }
+    widget = {"data": data, "metadata": {}, "output_type": "display_data"}
     notebook.write_text(
         json.dumps(
             {
-                "cells": [{**cell, "execution_count": 1, "outputs": [], "source": ["1"]}],
+                "cells": [{**cell, "execution_count": 1, "outputs": [widget], "source": ["1"]}],
                 "metadata": {"kernelspec": {"name": "python3"}, "widgets": {"state": {}}},
             }
         ),
@@ -132,6 +138,8 @@ def test_re_execution_drops_the_widget_state_and_the_timestamps(tmp_path):
     content = json.loads(notebook.read_text(encoding="utf-8"))
     assert content["metadata"] == {"kernelspec": {"name": "python3"}}
     assert content["cells"][0]["metadata"] == {"tags": ["x"]}
+    # Without its model the view would open as "model not found": the text stays.
+    assert content["cells"][0]["outputs"][0]["data"] == {"text/plain": ["Button(description='Go')"]}
 
 
 def _stream(name: str, *text: str) -> dict:
