@@ -174,4 +174,6 @@ def test_a_stock_loaded_from_snapshots_equals_its_stream_replayed(history, every
     replayed = Stock.from_history(stream, [r.event for r in inventory.store.read_stream(stream)])
     state = {k: v for k, v in vars(loaded).items() if k != "_pending_events"}
     assert state == {k: v for k, v in vars(replayed).items() if k != "_pending_events"}
-    assert inventory.stocks.replayed < every  # never more than the events since a snapshot
+    # Never more than the events since a snapshot: snapshots are `every` events apart, or a
+    # quarter of the version once that is more (a busy stock's copies stay proportional).
+    assert inventory.stocks.replayed < max(every, loaded.version // 4)
