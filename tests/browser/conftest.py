@@ -43,6 +43,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 STARTUP_TIMEOUT = 120.0
 LOAD_TIMEOUT_MS = 240_000  # Lab start, kernel start and Run All on a loaded 2-core machine
 UPDATE_TIMEOUT_MS = 30_000
+STALLED_S = 30.0  # an idle kernel this long while cells still show [*] never got them
 POLL = 0.25  # seconds between two looks at the server or the page (never a wait for an outcome)
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -73,6 +74,30 @@ class LabServer:
         """GET ``/api/<path>`` as JSON."""
         with urllib.request.urlopen(self.url(f"/api/{path}"), timeout=10) as response:
             return json.load(response)
+
+    def start_kernel_for(self, notebook: str) -> None:
+        """Give ``notebook`` a session with a Python kernel before its page opens.
+
+        A page that opens onto an existing session joins its kernel, so no "Select
+        Kernel" dialog can appear half-way through Run All and swap the kernel under
+        cells already sent (a clean-clone CI run lost a Run All that way: the cells
+        stayed ``[*]`` on a kernel that never got them)."""
+        if self.kernel_of(notebook):
+            return
+        body = {
+            "path": notebook,
+            "name": notebook,
+            "type": "notebook",
+            "kernel": {"name": "python3"},
+        }
+        request = urllib.request.Request(
+            self.url("/api/sessions"),
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=60) as response:
+            json.load(response)
 
     def kernel_of(self, notebook: str) -> dict | None:
         """The kernel of ``notebook``'s session (name, execution_state), or None."""
@@ -230,7 +255,8 @@ def write_busy_notebook(server: LabServer, name: str) -> str:
 
 def accept_any_dialog(page, seen: list[str]) -> None:
     """Accept a JupyterLab dialog that would block the page (e.g. "Select Kernel" while
-    the kernel list is still loading), choosing the Python kernel, never "No Kernel"."""
+    the kernel list is still loading), choosing the notebook's own running kernel, else
+    Python, never "No Kernel"."""
     dialog = page.locator(".jp-Dialog")
     if not dialog.count():
         return
@@ -239,10 +265,15 @@ def accept_any_dialog(page, seen: list[str]) -> None:
     warnings.warn(f"accepted a JupyterLab dialog: {text!r}", stacklevel=2)
     kernels = page.locator(".jp-Dialog select")
     if kernels.count():
-        python = [o for o in kernels.first.locator("option").all_inner_texts() if "Python" in o]
+        options = kernels.first.locator("option").all_inner_texts()
+        python = [o for o in options if "Python" in o]
         if not python:
             return  # the kernel list is still loading: look again at the next poll
-        kernels.first.select_option(label=python[0], timeout=10_000)
+        # The notebook's own session (started before the page opened) is listed by its
+        # name: joining it keeps the kernel; "Python 3" would start a second one.
+        named = re.search(r'Select kernel for: "([^"]+)"', text)
+        own = [o for o in options if named and o.startswith(f"{named.group(1)} (")]
+        kernels.first.select_option(label=(own or python)[0], timeout=10_000)
     accept = page.locator(".jp-Dialog .jp-mod-accept")
     if accept.count():
         accept.first.click(timeout=10_000)
@@ -282,9 +313,12 @@ def _all_cells_ran(page) -> bool:
     )
 
 
-def run_all_cells(page, server: LabServer, notebook: str, seen: list[str]) -> None:
+def run_all_cells(
+    page, server: LabServer, notebook: str, seen: list[str], retries: int = 2
+) -> None:
     """Run > Run All Cells on an idle kernel, then wait until every cell ran and the kernel
-    is idle again. A click that did not start a cell (seen on a cold Lab) is repeated."""
+    is idle again. A click that did not start a cell (seen on a cold Lab) is repeated, and
+    so is a Run All whose cells wait on a kernel that stays idle (they were lost)."""
     started = (
         "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
         ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
@@ -305,13 +339,27 @@ def run_all_cells(page, server: LabServer, notebook: str, seen: list[str]) -> No
     else:
         raise AssertionError(f"Run All Cells never started a cell; dialogs seen: {seen}")
     deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    idle_since = None
     while time.monotonic() < deadline:
         kernel = server.kernel_of(notebook) or {}
-        if _all_cells_ran(page) and kernel.get("execution_state") == "idle":
+        idle = kernel.get("execution_state") == "idle"
+        if idle and _all_cells_ran(page):
+            return
+        idle_since = (idle_since or time.monotonic()) if idle else None
+        if idle_since and time.monotonic() - idle_since > STALLED_S and retries:
+            # An idle kernel with cells still waiting never got them (its kernel changed
+            # under the Run All): send them again, once or twice, and say so.
+            warnings.warn(
+                f"{notebook}: cells waited on an idle kernel; Run All again", stacklevel=2
+            )
+            run_all_cells(page, server, notebook, seen, retries=retries - 1)
             return
         accept_any_dialog(page, seen)
         time.sleep(POLL)
-    raise AssertionError(f"{notebook}: cells still running after {LOAD_TIMEOUT_MS // 1000}s")
+    raise AssertionError(
+        f"{notebook}: cells still running after {LOAD_TIMEOUT_MS // 1000}s "
+        f"(session kernel {server.kernel_of(notebook)}, dialogs seen: {seen})"
+    )
 
 
 def open_notebook(browser, server: LabServer, notebook: str, workspace: str, app: str):
@@ -323,6 +371,7 @@ def open_notebook(browser, server: LabServer, notebook: str, workspace: str, app
     (jupyter-widgets/ipywidgets#3231). The cells are run once more then, on a kernel that
     is ready; a second failure is a real one and reports what the cells show.
     """
+    server.start_kernel_for(notebook)
     page = browser.new_page(viewport={"width": 1600, "height": 1100})
     page.set_default_timeout(LOAD_TIMEOUT_MS)
     page.goto(server.url(f"/lab/workspaces/{workspace}/tree/{notebook}"))
