@@ -43,8 +43,8 @@ from cqrs_lab import PostgresEventStore
 from cqrs_lab.orders import OrderCancelled, build_lab
 from cqrs_lab.orders.upcasting import order_upcasters
 from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
-from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.read_side.projector import CATCH_UP_BATCH
+from cqrs_lab.write_side.collector import no_gc_pauses
 from cqrs_lab.write_side.event_codec import EventCodec, recorded_events
 from cqrs_lab.write_side.postgres_server import PostgresServer
 

@@ -22,10 +22,8 @@ the event's position, and the projector rolls the whole batch back.
 
 from __future__ import annotations
 
-import gc
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Generator, Hashable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Generator, Hashable, Iterable
 from itertools import compress
 from operator import attrgetter
 from typing import Any, ClassVar
@@ -35,6 +33,7 @@ import duckdb
 
 from cqrs_lab.messaging.messages import DomainEvent
 from cqrs_lab.read_side.table import Row, Table
+from cqrs_lab.write_side.collector import no_gc_pauses
 from cqrs_lab.write_side.event_store import RecordedEvent
 
 __all__ = [
@@ -65,24 +64,6 @@ FoldSteps = Generator[None, None, None]
 #: first catch-up or in a rebuild): then nothing is fetched and no key needs gathering.
 #: Smaller batches fetch directly, one SELECT per table.
 CHECK_EMPTY_FROM = 1000
-
-
-@contextmanager
-def no_gc_pauses() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector for a batch fold, then restore it.
-
-    A big batch allocates hundreds of thousands of row dicts; each allocation burst makes
-    the collector walk every live object, a million stored events among them, and on a
-    rebuild that walk cost as much as the fold itself. Rows form no cycles, so reference
-    counting frees them all the same. Nesting is fine: the outermost pause restores.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 class ProjectionError(Exception):

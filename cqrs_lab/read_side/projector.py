@@ -166,7 +166,8 @@ class Projector:
     @property
     def position(self) -> int:
         """The slowest projection's checkpoint: every read model is complete up to here."""
-        return min(self.checkpoints().values(), default=self.source.head)
+        checkpoints = self._checkpoints  # read on every lag reading: no copy, no head read
+        return min(checkpoints.values()) if checkpoints else self.source.head
 
     @property
     def stopped(self) -> dict[str, int]:

@@ -17,7 +17,8 @@ from cqrs_lab.breaking.damage import tampered_positions
 from cqrs_lab.breaking.isolation import locate_failure
 from cqrs_lab.read_side.event_filter import events_for
 from cqrs_lab.read_side.handler_error import HandlerError
-from cqrs_lab.read_side.projection import Projection, no_gc_pauses
+from cqrs_lab.read_side.projection import Projection
+from cqrs_lab.write_side.collector import no_gc_pauses
 
 if TYPE_CHECKING:
     from cqrs_lab.read_side.projector import Projector

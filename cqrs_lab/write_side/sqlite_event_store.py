@@ -25,9 +25,9 @@ from pathlib import Path
 from uuid import UUID
 
 from cqrs_lab.messaging.messages import DomainEvent
-from cqrs_lab.read_side.projection import no_gc_pauses
 from cqrs_lab.time_and_ids.clock import Clock, SystemClock
 from cqrs_lab.write_side.append_checks import check_append
+from cqrs_lab.write_side.collector import no_gc_pauses
 from cqrs_lab.write_side.event_codec import EventCodec, check_stored_versions, recorded_events
 from cqrs_lab.write_side.event_store import (
     RecordedEvent,

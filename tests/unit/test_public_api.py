@@ -40,3 +40,18 @@ def test_the_core_never_imports_the_example_domain_or_presentation():
         assert not {"cqrs_lab.orders", "cqrs_lab.presentation", "cqrs_lab.api"} & set(imports), (
             path.name
         )
+
+
+def test_the_write_side_never_imports_the_read_side_or_what_watches_it():
+    """Events are written without knowing who reads them: the stores and aggregates stand
+    alone, so the read side (which depends on them) is the only way round."""
+    import pathlib
+    import re
+
+    core = pathlib.Path(importlib.import_module("cqrs_lab").__file__).parent
+    paths = [*(core / "write_side").rglob("*.py"), *(core / "time_and_ids").rglob("*.py")]
+    assert len(paths) > 10
+    for path in paths:
+        imports = set(re.findall(r"^\s*(?:from|import) (cqrs_lab\.\w+)", path.read_text(), re.M))
+        watchers = {"cqrs_lab.read_side", "cqrs_lab.observing", "cqrs_lab.breaking"}
+        assert not watchers & imports, f"{path.name} imports {sorted(watchers & imports)}"
