@@ -11,9 +11,12 @@ mechanism the prediction missed, quoting the lab's own log, errors and lag sampl
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Iterable
+from numbers import Integral
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from cqrs_lab import BlueGreenRebuild, FaultPlan, InjectedCrash, check_consistency
@@ -55,17 +58,18 @@ def _pair(prediction: Any, name: str, first: str) -> tuple[Any, bool]:
             "The prediction has two parts: return both, separated by a comma.",
             f"return <{first}>, <True or False>",
         )
-    if not isinstance(prediction[1], bool):
+    if not isinstance(prediction[1], bool | np.bool_):  # a value read from a frame is NumPy's
         raise NotYet(
             f"{name}() returned {prediction[1]!r} as its second value, not True or False",
             "The second part is a yes or no: does check_consistency(lab) pass?",
             "End with True (it passes) or False (it reports differences).",
         )
-    return prediction[0], prediction[1]
+    return prediction[0], bool(prediction[1])
 
 
 def _whole(value: Any) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
+    """A whole number: a Python or NumPy integer (read off a frame, say), never a bool."""
+    return isinstance(value, Integral) and not isinstance(value, bool | np.bool_)
 
 
 @exercise(
@@ -95,8 +99,18 @@ def _poison_created(answer: Any) -> None:
             "A dead letter is one event: name each by its position in the store.",
             "A list of whole numbers, e.g. [4, 5].",
         )
+    predicted = [operator.index(position) for position in predicted]
     poisoned = 1
     lab = _shop(dead_letter_policy="skip", faults=FaultPlan(poison={poisoned: "order_summary"}))
+    head = lab.event_store.head
+    if outside := sorted({p for p in predicted if not 1 <= p <= head}):
+        raise NotYet(
+            f"you predicted dead letters at {_listed(outside)}: the shop holds positions "
+            f"1-{head} only",
+            "A dead letter is an event the store holds: its position is between 1 and the "
+            "store's head.",
+            f"Positions 1-3 are the first order, 4-6 the second, 7-{head} the third.",
+        )
     lab.catch_up()
     letters = lab.projector.dead_letters.frame().sort_values("position")
     dead = letters["position"].tolist()
@@ -196,6 +210,7 @@ def _every_fault(answer: Any) -> None:
             "Count the times catch_up stops with an InjectedCrash.",
             "A whole number, 0 or more.",
         )
+    predicted = operator.index(predicted)
     crashes, fired, lab = _crash_run()
     crashed = [line for line in fired if line.startswith("crashed")]
     handled = [line for line in fired if not line.startswith("crashed")]
@@ -274,6 +289,7 @@ def _slow_green(answer: Any) -> None:
             "has caught up.",
             "return <a whole number>",
         )
+    predicted = operator.index(predicted)
     samples, cut, head = _slow_race()
     behind = samples["green_behind"].tolist()
     fewest, start, most = min(behind), behind[0], max(behind)

@@ -313,12 +313,39 @@ def _all_cells_ran(page) -> bool:
     )
 
 
+def _cells_waiting(page) -> bool:
+    """Whether some cell still shows ``[*]`` (sent, not yet run)."""
+    return page.evaluate(
+        """() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+          .some(p => /\\[\\*\\]/.test(p.textContent))"""
+    )
+
+
+def _traceback_shown(page) -> str | None:
+    """The first error output on the page, if a cell failed."""
+    for text in page.locator(
+        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+    ).all_inner_texts():
+        if "Traceback" in text:  # a warning on stderr is not a failure
+            return text
+    return None
+
+
 def run_all_cells(
-    page, server: LabServer, notebook: str, seen: list[str], retries: int = 2
+    page,
+    server: LabServer,
+    notebook: str,
+    seen: list[str],
+    retries: int = 2,
+    deadline: float | None = None,
 ) -> None:
     """Run > Run All Cells on an idle kernel, then wait until every cell ran and the kernel
     is idle again. A click that did not start a cell (seen on a cold Lab) is repeated, and
-    so is a Run All whose cells wait on a kernel that stays idle (they were lost)."""
+    so is a Run All whose cells still show ``[*]`` on a kernel idle for ``STALLED_S`` (they
+    were sent to a kernel that was replaced). A cell that failed is reported at once with
+    its traceback, never run again: with ``stop_on_error`` the kernel idles after a failure
+    too, and a second Run All would hide a failure that comes and goes. All retries share
+    one deadline."""
     started = (
         "() => [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]"
         ".some(p => /\\[(\\*|\\d+)\\]/.test(p.textContent))"
@@ -338,21 +365,25 @@ def run_all_cells(
             page.keyboard.press("Escape")  # close the menu if it is still open
     else:
         raise AssertionError(f"Run All Cells never started a cell; dialogs seen: {seen}")
-    deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
+    if deadline is None:
+        deadline = time.monotonic() + LOAD_TIMEOUT_MS / 1000
     idle_since = None
     while time.monotonic() < deadline:
         kernel = server.kernel_of(notebook) or {}
         idle = kernel.get("execution_state") == "idle"
         if idle and _all_cells_ran(page):
             return
+        if idle and (failure := _traceback_shown(page)):
+            raise AssertionError(f"{notebook}: a cell failed during Run All:\n{failure[-3000:]}")
         idle_since = (idle_since or time.monotonic()) if idle else None
-        if idle_since and time.monotonic() - idle_since > STALLED_S and retries:
+        stalled = idle_since and time.monotonic() - idle_since > STALLED_S
+        if stalled and retries and _cells_waiting(page):
             # An idle kernel with cells still waiting never got them (its kernel changed
             # under the Run All): send them again, once or twice, and say so.
             warnings.warn(
                 f"{notebook}: cells waited on an idle kernel; Run All again", stacklevel=2
             )
-            run_all_cells(page, server, notebook, seen, retries=retries - 1)
+            run_all_cells(page, server, notebook, seen, retries - 1, deadline)
             return
         accept_any_dialog(page, seen)
         time.sleep(POLL)

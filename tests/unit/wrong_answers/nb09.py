@@ -11,6 +11,10 @@ WRONG = {
             ["return list(range(1, 10)), False"],
             "positions 4, 5, 6, 7, 8, 9, the other orders' events, were applied",
         ),
+        (  # a position the store does not hold (positions start at 1)
+            ["return [0, 1, 2], False"],
+            "the shop holds positions 1-9 only",
+        ),
         (  # "skip" taken for a silent drop: no dead letters at all
             ["return [], False"],
             "the poisoned position 1 itself is one",
