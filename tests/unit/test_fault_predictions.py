@@ -25,3 +25,10 @@ def test_a_position_the_store_does_not_hold_is_named_as_such(position):
     verdict = str(evaluate("09-poison-created", lambda: ([1, 2, 3, position], False)))
     assert "not yet" in verdict and "the shop holds positions 1-9 only" in verdict
     assert f"dead letters at {position}:" in verdict
+
+
+def test_positions_given_as_an_endless_generator_are_refused_not_listed():
+    import itertools
+
+    verdict = str(evaluate("09-poison-created", lambda: (itertools.count(1), False)))
+    assert "not yet" in verdict and "are not a list of positions" in verdict
