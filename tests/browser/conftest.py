@@ -44,6 +44,8 @@ STARTUP_TIMEOUT = 120.0
 LOAD_TIMEOUT_MS = 240_000  # Lab start, kernel start and Run All on a loaded 2-core machine
 UPDATE_TIMEOUT_MS = 30_000
 STALLED_S = 30.0  # an idle kernel this long while cells still show [*] never got them
+#: A cell's output on stderr: tracebacks, and warnings (which are not failures).
+STDERR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
 POLL = 0.25  # seconds between two looks at the server or the page (never a wait for an outcome)
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 
@@ -323,9 +325,7 @@ def _cells_waiting(page) -> bool:
 
 def _traceback_shown(page) -> str | None:
     """The first error output on the page, if a cell failed."""
-    for text in page.locator(
-        ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
-    ).all_inner_texts():
+    for text in page.locator(STDERR_OUTPUT).all_inner_texts():
         if "Traceback" in text:  # a warning on stderr is not a failure
             return text
     return None
@@ -422,7 +422,7 @@ def open_notebook(browser, server: LabServer, notebook: str, workspace: str, app
             warnings.warn(
                 f"{app} did not render after Run All; running all cells again", stacklevel=2
             )
-    errors = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']")
+    errors = page.locator(STDERR_OUTPUT)
     tracebacks = [t for t in errors.all_inner_texts() if "Traceback" in t or "Error" in t]
     assert not tracebacks, tracebacks
     page.set_default_timeout(UPDATE_TIMEOUT_MS)
