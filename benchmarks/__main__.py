@@ -50,14 +50,16 @@ def run(sizes: dict, runs: int, log=print) -> dict:
             runs, lambda: measure.write_path(sizes["write_orders"])
         )
     log(
-        f"catch-up: {sizes['catch_up_events']:,} events into both read models, alternating "
-        f"with the seed's per-event SQL on {sizes['per_event_events']:,} of them ..."
+        f"catch-up: {sizes['catch_up_events']:,} events into both read models, in turn with "
+        f"the seed's per-event SQL on {sizes['per_event_events']:,} of them and with the "
+        "read models' apply alone on the same events ..."
     )
     seed_lab = measure.history_lab(sizes["per_event_events"])
-    figures["catch_up"], figures["per_event"] = measure.medians_interleaved(
+    figures["catch_up"], figures["per_event"], figures["apply_alone"] = measure.medians_interleaved(
         runs,
         lambda: measure.catch_up(sizes["catch_up_events"]),
         lambda: measure.per_event(seed_lab, sizes["per_event_events"]),
+        lambda: measure.apply_alone(sizes["catch_up_events"]),
     )
     log(f"rebuild, set-based and peak RSS: {sizes['big_events']:,} events (fresh process) ...")
     figures["big"] = _big_history(sizes["big_events"], runs)
@@ -128,6 +130,17 @@ def verdicts(figures: dict) -> str:
             value = target["value"]
             shown = f"{value:,.2f}" if value < 100 else f"{value:,.0f}"
             lines.append(f"  {name}: {'met' if target['met'] else 'MISSED'} ({shown})")
+    floor, big_floor = figures.get("apply_alone"), figures.get("big", {}).get("apply_alone")
+    if floor is not None:
+        lines.append(
+            f"  floor: the read models' apply alone runs {floor['events_per_second']:,.0f} "
+            f"events/s on the catch-up's {floor['events']:,} events: no catch-up passes it"
+        )
+    if big_floor is not None:
+        lines.append(
+            f"  floor: apply alone takes {big_floor['seconds']:.2f} s on "
+            f"{big_floor['events']:,} events: no rebuild of them takes less"
+        )
     return "\n".join(["targets (issue 13):", *lines])
 
 
@@ -168,6 +181,19 @@ def table(figures: dict) -> str:
             catch_up["events_per_second"],
             catch_up["seconds"],
             f"{catch_up['events_per_second'] / per_event['events_per_second']:.0f}x per-event",
+        ),
+        *(
+            [
+                (
+                    "apply alone (floor: no core, no DB)",
+                    figures["apply_alone"]["events"],
+                    figures["apply_alone"]["events_per_second"],
+                    figures["apply_alone"]["seconds"],
+                    f"catch-up at {catch_up['events_per_second'] / figures['apply_alone']['events_per_second']:.0%} of it",
+                )
+            ]
+            if "apply_alone" in figures
+            else []
         ),
         (
             "per-event SQL (seed style)",

@@ -2,8 +2,8 @@
 
 ``python -m benchmarks.big_history EVENTS RUNS`` dispatches the workload through the
 command bus until the store holds ``EVENTS`` events, catches both read models up, records
-peak RSS, then times rebuild and set-based runs, and prints one JSON object on stdout
-(progress goes to stderr).
+peak RSS, then times rebuild and set-based runs and the read models' ``apply`` alone (the
+rebuild's floor), and prints one JSON object on stdout (progress goes to stderr).
 """
 
 from __future__ import annotations
@@ -15,7 +15,14 @@ import sys
 import time
 
 from benchmarks.history import orders_for
-from benchmarks.measure import dispatch_workload, median_of, rebuild, set_based, workload_lab
+from benchmarks.measure import (
+    dispatch_workload,
+    median_of,
+    rebuild,
+    set_based,
+    time_folds,
+    workload_lab,
+)
 
 
 def progress_line(label: str):
@@ -43,6 +50,7 @@ def main(events: int, runs: int) -> dict:
     rebuilds = median_of(runs, lambda: rebuild(lab, progress_line("rebuild")))
     rows = lab.read_db.execute("SELECT count(*) FROM order_summary").fetchone()[0]
     set_based_runs = median_of(runs, lambda: set_based(lab, progress_line("set-based")))
+    apply_alone = median_of(runs, lambda: time_folds(lab))  # the rebuild's floor
     return {
         "events": lab.event_store.head,
         "orders": rows,
@@ -51,6 +59,7 @@ def main(events: int, runs: int) -> dict:
         "peak_rss_mib": rss,
         "peak_rss_mib_after_rebuilds": peak_rss_mib(),
         "set_based": set_based_runs,
+        "apply_alone": apply_alone,
     }
 
 

@@ -15,6 +15,8 @@ import asyncio
 import gc
 import time
 from collections.abc import Callable
+from functools import partial
+from uuid import UUID
 
 import duckdb
 
@@ -32,7 +34,9 @@ from cqrs_lab.orders.workloads.workload import (
     workload_customers,
     workload_stock,
 )
+from cqrs_lab.read_side.projection import RowProjection, TablesProjection
 from cqrs_lab.read_side.projector import Progress
+from cqrs_lab.write_side.collector import no_gc_pauses
 
 #: The workload's order lines and address as plain values, as a client would send them.
 LINES = tuple((item.product_id, item.quantity, item.unit_price) for item in WORKLOAD_ITEMS)
@@ -110,6 +114,74 @@ def catch_up(events: int) -> dict:
     return {"events": applied, "seconds": seconds, "cpu_seconds": time.process_time() - cpu}
 
 
+def apply_alone(events: int) -> dict:
+    """Seconds of the read models' own ``apply`` alone over the catch-up's events: the
+    floor under any catch-up in which a Python ``apply`` folds each event.
+
+    Each projection of a fresh workload lab (``order_summary``, ``customer_stats``) gets the
+    events it handles, picked beforehand (and a row projection's row keys, worked out
+    beforehand as integers, which hash in C), and folds them into plain dicts with the
+    collector paused: no reading, no loading, no DuckDB, nothing of the core but the calls.
+    Only the ``apply`` calls are timed, so no core can catch up faster than these events/s
+    in this process while each event is folded by ``apply``.
+    """
+    return time_folds(history_lab(events))
+
+
+def time_folds(lab) -> dict:
+    """:func:`apply_alone` on the events ``lab`` holds."""
+    folds = folds_of(lab)
+    with no_gc_pauses():
+        cpu, start = time.process_time(), time.perf_counter()
+        for fold in folds.values():
+            fold()
+        seconds = time.perf_counter() - start
+        cpu = time.process_time() - cpu
+    return {"events": lab.event_store.head, "seconds": seconds, "cpu_seconds": cpu}
+
+
+def folds_of(lab) -> dict[str, Callable[[], dict]]:
+    """For each read model of ``lab``, by name: a call that folds every stored event it
+    handles with its own ``apply`` into plain dicts and returns them (table name -> key
+    -> row; a row projection's keys as integers). Everything but the ``apply`` calls is
+    done here, beforehand."""
+    stored = [r.event for r in lab.event_store.read_all()]
+    folds = {}
+    for name, projection in lab.projector.projections.items():
+        handled = [event for event in stored if isinstance(event, projection.handles)]
+        if isinstance(projection, RowProjection):
+            keys = [_int_key(projection.key_of(event)) for event in handled]
+            folds[name] = partial(_fold_rows, projection, keys, handled)
+        elif isinstance(projection, TablesProjection):
+            folds[name] = partial(_fold_tables, projection, handled)
+        else:  # pragma: no cover - the lab's read models are one or the other
+            raise TypeError(f"{name} is neither a row nor a tables projection")
+    return folds
+
+
+def _int_key(key):
+    return key.int if isinstance(key, UUID) else key
+
+
+def _fold_rows(projection: RowProjection, keys: list, events: list) -> dict:
+    rows: dict = {}
+    get, apply = rows.get, projection.apply
+    for key, event in zip(keys, events):
+        row = get(key)
+        new = apply(row, event)
+        if new is not row:
+            rows[key] = new
+    return {projection.table.name: rows}
+
+
+def _fold_tables(projection: TablesProjection, events: list) -> dict:
+    rows: dict = {table.name: {} for table in projection.tables}
+    apply = projection.apply
+    for event in events:
+        apply(rows, event)
+    return rows
+
+
 def per_event(lab, events: int) -> dict:
     """Events/s of the seed's projection: one SQL statement per event, into DuckDB."""
     con = duckdb.connect(":memory:")
@@ -168,11 +240,11 @@ def median_of(runs: int, measure: Callable[[], dict]) -> dict:
     return summarise([timed_run(measure) for _ in range(runs)])
 
 
-def medians_interleaved(runs: int, first: Callable[[], dict], second: Callable[[], dict]):
-    """Medians of two measurements run alternately (A, B, A, B, ...), so that a busy
-    moment on a shared machine or a growing heap hurts both alike."""
-    a, b = [], []
+def medians_interleaved(runs: int, *measures: Callable[[], dict]) -> tuple[dict, ...]:
+    """Medians of measurements run in turn (A, B, A, B, ...), so that a busy moment on a
+    shared machine or a growing heap hurts each alike."""
+    results: list[list[dict]] = [[] for _ in measures]
     for _ in range(runs):
-        a.append(timed_run(first))
-        b.append(timed_run(second))
-    return summarise(a), summarise(b)
+        for measure, runs_of_it in zip(measures, results):
+            runs_of_it.append(timed_run(measure))
+    return tuple(summarise(runs_of_it) for runs_of_it in results)

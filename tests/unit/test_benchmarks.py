@@ -50,9 +50,38 @@ def test_catch_up_per_event_and_rebuilds_count_every_event_once():
     assert rebuilt.equals(projected)
 
 
+def test_the_apply_alone_floor_folds_what_the_catch_up_writes():
+    """The floor does the catch-up's folding work, all of it and no more: its plain dicts
+    hold, row for row and value for value, what the projector writes to DuckDB."""
+    lab = measure.history_lab(900)
+    folded = {name: fold() for name, fold in measure.folds_of(lab).items()}
+    lab.catch_up()
+    checked = 0
+    for tables in folded.values():
+        for name, rows in tables.items():
+            stored = lab.read_db.execute(f"SELECT * FROM {name}")
+            assert len(rows) == len(stored) > 0, name
+            by_key = {_plain(next(iter(row.values()))): row for row in rows.values()}
+            for values in stored:
+                row = by_key[_plain(values[0])]
+                for column, value in zip(stored.columns, values):
+                    if column != "created_at":  # DuckDB keeps it naive UTC
+                        assert row[column] == pytest.approx(value), (name, column)
+                checked += 1
+    assert checked == sum(len(rows) for tables in folded.values() for rows in tables.values())
+    assert set(folded) == {"order_summary", "customer_stats"} and checked > 2 * 200
+    figures = measure.apply_alone(900)
+    assert figures["events"] == lab.event_store.head and figures["cpu_seconds"] > 0
+
+
+def _plain(key):
+    return getattr(key, "int", key)
+
+
 def test_big_history_and_table_report_every_figure():
     big = big_history.main(2_000, 1)
     assert big["events"] >= 2_000 and big["orders"] == orders_for(2_000)
+    assert big["apply_alone"]["events"] == big["events"]
     assert big["peak_rss_mib"] > 0 and big["rebuild"]["events"] == big["events"]
     write = measure.median_of(3, lambda: measure.write_path(10))
     # 7 events per order (4 of the order, 3 stock reservations); order 3 is shipped (+1),
@@ -64,14 +93,17 @@ def test_big_history_and_table_report_every_figure():
         "write_path": write,
         "catch_up": measure.median_of(1, lambda: measure.catch_up(500)),
         "per_event": measure.median_of(1, lambda: measure.per_event(lab, 50)),
+        "apply_alone": measure.median_of(1, lambda: measure.apply_alone(500)),
         "big": big,
     }
     text = table(figures)
+    assert "apply alone (floor: no core, no DB)" in text
     assert "eventsourcing not installed" in text or "x eventsourcing" in text
     assert "per-event SQL (seed style)" in text and "peak RSS" in text
     verdict = verdicts(figures)
     assert "rebuild of 1,000,000 events < 1.5 s: not judged" in verdict  # only 2,000 here
     assert "catch-up >= 500x per-event SQL: " in verdict
+    assert "no catch-up passes it" in verdict and "no rebuild of them takes less" in verdict
     quick = targets({**figures, "sizes": {"write_orders": 10}})
     assert all(t["met"] is None for t in quick.values())  # --quick sizes are never judged
 
