@@ -340,6 +340,17 @@ class Projector:
     # -- internals ------------------------------------------------------------------------
 
     def _apply_next(self, limit: int) -> int:
+        # The collector is paused from the read to the commit, and comes back only once the
+        # batch is gone (``_read_and_apply``'s frame, which holds it, has ended). A store
+        # that decodes what it reads (PostgreSQL, SQLite) hands over tens of thousands of
+        # new objects, and a collection between the read and the fold walked all of them:
+        # pausing from the read on took a PostgreSQL catch-up of 250,000 events from 14.6
+        # to 12.6 us of CPU an event (medians of 4). They form no cycles; reference
+        # counting frees them with the batch.
+        with no_gc_pauses():
+            return self._read_and_apply(limit)
+
+    def _read_and_apply(self, limit: int) -> int:
         stopped = self.stopped
         selected = [p for p in self.projections.values() if p.name not in stopped]
         start = min((self._checkpoints[p.name] for p in selected), default=self.source.head)
@@ -347,7 +358,7 @@ class Projector:
         if not batch:
             return 0
         try:
-            with no_gc_pauses(), self.transaction():
+            with self.transaction():
                 self.apply_events(selected, batch, self._checkpoints)
                 if self.faults:
                     self.faults.before_commit(batch)

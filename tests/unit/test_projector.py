@@ -1,5 +1,7 @@
 """The projector: batched, checkpointed in the same transaction, idempotent, rebuildable."""
 
+import gc
+
 import duckdb
 import pytest
 
@@ -262,3 +264,40 @@ def test_a_rebuild_shows_progress_through_a_tqdm_bar(lab):
     assert lab.projector.rebuild(on_progress=bar) == lab.event_store.head
     assert bar.done == bar.bar.total == lab.event_store.head
     assert "rebuild" in out.getvalue() and "100%" in out.getvalue()
+
+
+class ReadsWatched:
+    """An event source that notes whether the cyclic collector ran during each read."""
+
+    def __init__(self, store, fail: bool = False) -> None:
+        self.store, self.fail, self.collector_on = store, fail, []
+
+    @property
+    def head(self) -> int:
+        return self.store.head
+
+    def read_all(self, *, after: int = 0, limit: int | None = None):
+        self.collector_on.append(gc.isenabled())
+        if self.fail:
+            raise ConnectionError("the database went away")
+        return self.store.read_all(after=after, limit=limit)
+
+
+@pytest.mark.parametrize("fail", [False, True], ids=["read", "failed read"])
+def test_the_collector_is_paused_from_each_read_and_back_on_after_the_batch(lab, fail):
+    # A durable store decodes a whole page of new objects per read; a collection between
+    # the read and the fold walked all of them. The pause must never outlive the batch.
+    busy(lab, orders=3)
+    source = ReadsWatched(lab.event_store, fail=fail)
+    projector = Projector(
+        source, duckdb.connect(), projections=[OrderProjection(lab.customers)], clock=lab.clock
+    )
+    assert gc.isenabled()
+    if fail:
+        with pytest.raises(ConnectionError, match="went away"):
+            projector.catch_up()
+    else:
+        assert projector.catch_up() == lab.event_store.head
+        assert projector.step() == 0  # nothing left: one more read, also paused
+    assert source.collector_on and not any(source.collector_on)
+    assert gc.isenabled()
