@@ -11,7 +11,9 @@ Starts a private PostgreSQL server (:class:`PostgresServer`) and measures, in th
    at its defaults, ``lab.catch_up()``) of a store preloaded with workload events, as a lab
    writes them (with schema versions); and, alternating with it, the reading alone
    (``read_all`` in the projector's pages) and its steps apart (fetch, decode, records), so
-   the fold's share is the difference. Both also report the CPU PostgreSQL's processes used
+   the fold's share is the difference; and the fold alone, on the records PostgreSQL
+   returned and on the same history stored in memory, each held in memory. The first two
+   also report the CPU PostgreSQL's processes used
    (from ``/proc``, where there is one): the profile line says where each microsecond of
    an event's catch-up went.
 3. **reopening a kept SQLite lab** (``build_lab(path=...)``) of many events and querying it,
@@ -23,6 +25,7 @@ Prints the figures and writes them to ``benchmarks/results/postgres-<utc time>.j
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import statistics
@@ -35,17 +38,21 @@ from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID, uuid4
 
+import duckdb
 import psycopg
 
 from benchmarks.history import append_workload_history, orders_for
 from benchmarks.measure import workload_lab
 from cqrs_lab import PostgresEventStore
 from cqrs_lab.orders import OrderCancelled, build_lab
+from cqrs_lab.orders.customer_stats import CustomerStatsProjection
+from cqrs_lab.orders.order_summary import OrderProjection
 from cqrs_lab.orders.upcasting import order_upcasters
 from cqrs_lab.orders.workloads.workload import workload_customers, workload_stock
-from cqrs_lab.read_side.projector import CATCH_UP_BATCH
+from cqrs_lab.read_side.projector import CATCH_UP_BATCH, Projector
 from cqrs_lab.write_side.collector import no_gc_pauses
 from cqrs_lab.write_side.event_codec import EventCodec, recorded_events
+from cqrs_lab.write_side.event_store import RecordedEvent
 from cqrs_lab.write_side.postgres_server import PostgresServer
 
 RESULTS = Path(__file__).parent / "results"
@@ -274,6 +281,51 @@ def read_only(dsn: str, server: PostgresServer) -> dict:
     }
 
 
+class HeldRecords:
+    """An event source over records already read: what a fold sees, without the reading."""
+
+    def __init__(self, records: list[RecordedEvent]) -> None:
+        self.records = records
+
+    @property
+    def head(self) -> int:
+        return len(self.records)
+
+    def read_all(self, *, after: int = 0, limit: int | None = None) -> list[RecordedEvent]:
+        return self.records[after : None if limit is None else after + limit]
+
+
+def fold_alone(records: list[RecordedEvent]) -> dict:
+    """A catch-up of ``records`` held in memory into both read models (a projector as a
+    lab's, at its defaults): the catch-up without the reading. Given the records a
+    PostgreSQL store decoded, and the same history as stored in memory, it says whether
+    decoded events cost the fold more."""
+    lab = build_lab(customers=workload_customers(500), stock=workload_stock(), record_history=False)
+    projector = Projector(
+        HeldRecords(records),
+        duckdb.connect(),
+        projections=[OrderProjection(lab.customers), CustomerStatsProjection(lab.customers)],
+        clock=lab.clock,
+    )
+    gc.collect()
+    started, cpu = time.perf_counter(), time.process_time()
+    applied = projector.catch_up()
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
+    projector.connection.close()
+    return {"events": applied, "seconds": seconds, "cpu_us": cpu / applied * 1e6}
+
+
+def decoded_records(dsn: str) -> list[RecordedEvent]:
+    """Every record of the store at ``dsn``, read as a catch-up reads them."""
+    with PostgresEventStore(dsn, upcasters=order_upcasters()) as store:
+        head = store.head
+        return [
+            record
+            for after in range(0, head, CATCH_UP_BATCH)
+            for record in store.read_all(after=after, limit=CATCH_UP_BATCH)
+        ]
+
+
 def catch_up(dsn: str, server: PostgresServer) -> dict:
     """A fresh lab at its defaults on the preloaded store: ``lab.catch_up()`` from zero."""
     lab = build_lab(
@@ -349,13 +401,22 @@ def run(sizes: dict, runs: int, log=print) -> dict:
         with psycopg.connect(dsn, autocommit=True) as admin:
             admin.execute("CREATE DATABASE catch_up")
         loaded = preload(server.dsn_for("catch_up"), sizes["catch_up_events"])
-        catch_ups, reads = [], []
+        decoded = decoded_records(server.dsn_for("catch_up"))
+        stored = workload_lab()
+        append_workload_history(stored, orders_for(len(decoded)))
+        in_memory = stored.event_store.read_all(limit=len(decoded))
+        catch_ups, reads, decoded_folds, stored_folds = [], [], [], []
         for _ in range(runs):  # alternating: the fold's share is the difference
             catch_ups.append(catch_up(server.dsn_for("catch_up"), server))
             reads.append(read_only(server.dsn_for("catch_up"), server))
+            decoded_folds.append(fold_alone(decoded))
+            stored_folds.append(fold_alone(in_memory))
+        del decoded, stored, in_memory
         figures["catch_up"] = _median(catch_ups)
         figures["catch_up"]["loaded"] = loaded
         figures["catch_up_reading"] = _median(reads)
+        figures["fold_decoded"] = _median(decoded_folds)
+        figures["fold_in_memory"] = _median(stored_folds)
     log(f"reopen: a kept SQLite lab of {sizes['reopen_events']:,} events ...")
     figures["reopen"] = reopen(sizes["reopen_events"], runs)
     ratio = figures["appends"]["events_per_s"] / figures["peer_appends"]["events_per_s"]
@@ -400,6 +461,7 @@ def report(figures: dict) -> str:
             f"  reading (fetch + decode, no fold): {d['read_events_per_s']:,.0f} events/s"
             f" (CPU: {d['read_cpu_events_per_s']:,.0f})",
             *_profile(c, d),
+            *_folds(figures),
             f"reopen a kept SQLite lab of {r['events']:,} events and query it:"
             f" {r['seconds']:.2f} s (target < 2 s): {'met' if t['reopen_met'] else 'NOT met'};"
             f" the whole process, Python's imports included: {r['process_seconds']:.2f} s",
@@ -424,6 +486,18 @@ def _profile(c: dict, d: dict) -> list[str]:
             f" core on a shared machine, or for PostgreSQL): {max(wall - cpu - server, 0):.2f} us"
         )
     return lines
+
+
+def _folds(figures: dict) -> list[str]:
+    """The fold alone on decoded events against the same history stored in memory."""
+    if "fold_decoded" not in figures:
+        return []
+    decoded, in_memory = figures["fold_decoded"], figures["fold_in_memory"]
+    return [
+        f"  the fold alone (records held in memory, no reading), CPU per event:"
+        f" {decoded['cpu_us']:.2f} us on the events PostgreSQL returned,"
+        f" {in_memory['cpu_us']:.2f} us on the same history stored in memory"
+    ]
 
 
 def main() -> None:
