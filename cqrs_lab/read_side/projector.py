@@ -340,13 +340,13 @@ class Projector:
     # -- internals ------------------------------------------------------------------------
 
     def _apply_next(self, limit: int) -> int:
-        # The collector is paused from the read to the commit, and comes back only once the
-        # batch is gone (``_read_and_apply``'s frame, which holds it, has ended). A store
-        # that decodes what it reads (PostgreSQL, SQLite) hands over tens of thousands of
-        # new objects, and a collection between the read and the fold walked all of them:
-        # pausing from the read on took a PostgreSQL catch-up of 250,000 events from 14.6
-        # to 12.6 us of CPU an event (medians of 4). They form no cycles; reference
-        # counting frees them with the batch.
+        # The collector is paused for the whole batch: the read, the fold, the commit and
+        # telling observers (who may run the projector again: still paused, still right).
+        # A store that decodes what it reads (PostgreSQL, SQLite) hands over tens of
+        # thousands of new objects, and with the read outside the pause a collection walked
+        # all of them between the read and the fold. They form no cycles; reference
+        # counting frees them with the batch, whose frame ends before the collector comes
+        # back (after an error, the traceback may keep it a while: harmless).
         with no_gc_pauses():
             return self._read_and_apply(limit)
 

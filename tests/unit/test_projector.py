@@ -283,7 +283,15 @@ class ReadsWatched:
         return self.store.read_all(after=after, limit=limit)
 
 
+@pytest.fixture
+def collector_restored():
+    """A failing check below must not leave the collector off for the tests after it."""
+    yield
+    gc.enable()
+
+
 @pytest.mark.parametrize("fail", [False, True], ids=["read", "failed read"])
+@pytest.mark.usefixtures("collector_restored")
 def test_the_collector_is_paused_from_each_read_and_back_on_after_the_batch(lab, fail):
     # A durable store decodes a whole page of new objects per read; a collection between
     # the read and the fold walked all of them. The pause must never outlive the batch.
